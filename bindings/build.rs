@@ -1,0 +1,52 @@
+//! Compiles the contracts with the project's forge before the `sol!` macros read forge's
+//! artifacts, so `cargo build` alone is enough once `npm install` has run. forge's own cache
+//! makes this a no-op when no Solidity file changed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
+    for watched in ["contracts", "foundry.toml", "package-lock.json"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=VOUCH_SKIP_FORGE_BUILD");
+    if std::env::var_os("VOUCH_SKIP_FORGE_BUILD").is_some() {
+        return;
+    }
+
+    let forge = root.join("node_modules/@foundry-rs/forge-linux-amd64/bin/forge");
+    if !forge.exists() {
+        fail(&format!(
+            "forge is missing at {}; run `bash script/setup.sh` (it installs the npm toolchain)",
+            forge.display()
+        ));
+    }
+    let output = Command::new(&forge)
+        .arg("build")
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| fail(&format!("could not run {}: {e}", forge.display())));
+    if !output.status.success() {
+        fail(&format!(
+            "`forge build` failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    for artifact in ["VouchToken"] {
+        let path = artifact_path(&root, artifact);
+        if !path.exists() {
+            fail(&format!("forge built, but {} is missing", path.display()));
+        }
+    }
+}
+
+fn artifact_path(root: &Path, name: &str) -> PathBuf {
+    root.join("out").join(format!("{name}.sol")).join(format!("{name}.json"))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1);
+}
