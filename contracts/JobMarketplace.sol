@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
+import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
+import {IReputationRegistry} from "./interfaces/IReputationRegistry.sol";
+import {ISlashing} from "./interfaces/ISlashing.sol";
+
+/// @title JobMarketplace
+/// @notice Jobs, their escrow and their payment. Money only ever leaves through `withdraw`
+///         (pull payments): releases, refunds and fees are credited to `claimable` first, so the
+///         contract's balance of each asset is always the unreleased escrow plus the credits.
+/// @dev Storage layout of a job (6 slots), chosen for the proof transaction, which is the hot
+///      path: it reads slots 0, 3, 4 and rewrites slots 0 and 5 only. The creation time is not
+///      stored: it is the block time of the job's JobCreated event. Slot 5 (the output hash)
+///      is set to a non-zero marker at creation, so completion updates an existing slot (5k gas)
+///      instead of filling an empty one (22k); the renter pays that once, in `createJob`.
+contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant PROOF_SYSTEM_ROLE = keccak256("PROOF_SYSTEM_ROLE");
+    bytes32 public constant SLASHING_ROLE = keccak256("SLASHING_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    address public constant ETH = address(0);
+    uint16 public constant MAX_FEE_BPS = 1000;
+    uint16 private constant BPS = 10_000;
+    uint64 public constant MIN_DISPUTE_WINDOW = 10 minutes;
+    uint64 public constant MAX_DISPUTE_WINDOW = 30 days;
+    uint64 public constant MAX_JOB_DURATION_LIMIT = 365 days;
+    /// @dev The pre-paid content of an output slot before completion (see the contract doc).
+    bytes32 private constant OUTPUT_UNSET = bytes32(uint256(1));
+
+    struct Stored {
+        // slot 0: everything the claim and proof paths check and change
+        address host;
+        uint40 deadline;
+        uint40 completedAt;
+        Status status;
+        // slot 1
+        address renter;
+        uint96 payment;
+        // slot 2 (stays empty, so free, for an ETH job without protocol fee)
+        address token;
+        uint16 feeBps;
+        // slots 3, 4, 5
+        bytes32 modelHash;
+        bytes32 inputHash;
+        bytes32 outputHash;
+    }
+
+    INodeRegistry public immutable registry;
+    IReputationRegistry public immutable reputation;
+    ISlashing public slashing;
+
+    address public treasury;
+    uint16 public protocolFeeBps;
+    uint64 public override disputeWindow = 1 days;
+    uint64 public maxJobDuration = 30 days;
+
+    uint256 private _jobCount;
+    mapping(uint256 jobId => Stored) private _jobs;
+    mapping(address token => bool) public tokenAllowed;
+    mapping(address account => mapping(address token => uint256)) private _claimable;
+    mapping(address host => uint256) private _activeJobs;
+
+    constructor(INodeRegistry registry_, IReputationRegistry reputation_, address treasury_, address admin) {
+        if (treasury_ == address(0)) revert InvalidParameter();
+        registry = registry_;
+        reputation = reputation_;
+        treasury = treasury_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ---- renters ----------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarketplace
+    function createJob(bytes32 modelHash, bytes32 inputHash, address token, uint96 payment, uint40 deadline)
+        external
+        payable
+        override
+        whenNotPaused
+        nonReentrant
+        returns (uint256 jobId)
+    {
+        if (modelHash == bytes32(0) || inputHash == bytes32(0)) revert ZeroHash();
+        if (payment == 0) revert ZeroPayment();
+        if (deadline <= block.timestamp || deadline > block.timestamp + maxJobDuration) {
+            revert InvalidDeadline(deadline);
+        }
+        if (token == ETH) {
+            if (msg.value != payment) revert WrongPaymentValue(msg.value, payment);
+        } else {
+            if (!tokenAllowed[token]) revert TokenNotAllowed(token);
+            if (msg.value != 0) revert WrongPaymentValue(msg.value, 0);
+        }
+
+        jobId = ++_jobCount;
+        uint16 feeBps = protocolFeeBps;
+        Stored storage j = _jobs[jobId];
+        j.deadline = deadline;
+        j.status = Status.Open;
+        j.renter = msg.sender;
+        j.payment = payment;
+        j.token = token;
+        j.feeBps = feeBps;
+        j.modelHash = modelHash;
+        j.inputHash = inputHash;
+        j.outputHash = OUTPUT_UNSET;
+        emit JobCreated(jobId, msg.sender, modelHash, inputHash, token, payment, deadline, feeBps);
+
+        if (token != ETH) {
+            // Balance delta, not the argument: a fee-on-transfer token would leave the escrow short.
+            uint256 before = IERC20(token).balanceOf(address(this));
+            IERC20(token).safeTransferFrom(msg.sender, address(this), payment);
+            if (IERC20(token).balanceOf(address(this)) - before != payment) revert UnsupportedToken(token);
+        }
+    }
+
+    /// @inheritdoc IJobMarketplace
+    /// @dev Not pausable: a renter can always take back an unclaimed job's escrow.
+    function cancelJob(uint256 jobId) external override {
+        Stored storage j = _existing(jobId);
+        if (msg.sender != j.renter) revert NotRenter(jobId, msg.sender);
+        if (j.status != Status.Open) revert WrongStatus(jobId, j.status);
+        j.status = Status.Cancelled;
+        emit JobCancelled(jobId);
+        _credit(j.renter, j.token, j.payment);
+    }
+
+    /// @inheritdoc IJobMarketplace
+    function disputeJob(uint256 jobId, bytes32 evidenceHash) external payable override whenNotPaused nonReentrant {
+        Stored storage j = _existing(jobId);
+        if (msg.sender != j.renter) revert NotRenter(jobId, msg.sender);
+        if (j.status != Status.Completed) revert WrongStatus(jobId, j.status);
+        uint256 endsAt = uint256(j.completedAt) + disputeWindow;
+        if (block.timestamp > endsAt) revert DisputeWindowClosed(jobId, endsAt);
+        j.status = Status.Disputed;
+        emit JobDisputed(jobId, msg.sender, evidenceHash);
+        slashing.openDispute{value: msg.value}(jobId, msg.sender, j.host, evidenceHash);
+    }
+
+    // ---- hosts ------------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarketplace
+    function claimJob(uint256 jobId, address host) external override whenNotPaused {
+        Stored storage j = _existing(jobId);
+        if (j.status != Status.Open) revert WrongStatus(jobId, j.status);
+        if (block.timestamp > j.deadline) revert JobExpiredAt(jobId, j.deadline);
+        if (msg.sender != host && !registry.isAuthorized(host, msg.sender)) revert NotHostOrOperator(jobId, msg.sender);
+        if (!registry.canServe(host, j.modelHash)) revert HostCannotServe(host, j.modelHash);
+        j.host = host;
+        j.status = Status.Claimed;
+        ++_activeJobs[host];
+        emit JobClaimed(jobId, host, msg.sender);
+    }
+
+    /// @inheritdoc IJobMarketplace
+    function proofContext(address submitter, uint256[] calldata jobIds)
+        external
+        view
+        override
+        returns (address host, bytes32[] memory modelHashes, bytes32[] memory inputHashes)
+    {
+        host = _checkCompletable(submitter, jobIds);
+        modelHashes = new bytes32[](jobIds.length);
+        inputHashes = new bytes32[](jobIds.length);
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            Stored storage j = _jobs[jobIds[i]];
+            modelHashes[i] = j.modelHash;
+            inputHashes[i] = j.inputHash;
+        }
+    }
+
+    /// @inheritdoc IJobMarketplace
+    /// @dev The proof system verified the proof over these outputs before calling. Checks repeat
+    ///      here (warm slots, cheap) so no caller can complete what `proofContext` would refuse.
+    function completeJobs(address submitter, uint256[] calldata jobIds, bytes32[] calldata outputHashes)
+        external
+        override
+        onlyRole(PROOF_SYSTEM_ROLE)
+        whenNotPaused
+        returns (address host)
+    {
+        if (jobIds.length != outputHashes.length) revert LengthMismatch();
+        host = _checkCompletable(submitter, jobIds);
+        uint40 now_ = uint40(block.timestamp);
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            uint256 jobId = jobIds[i];
+            bytes32 output = outputHashes[i];
+            if (output == bytes32(0)) revert ZeroHash();
+            Stored storage j = _jobs[jobId];
+            // A job id listed twice is Completed by now.
+            if (j.status != Status.Claimed) revert WrongStatus(jobId, j.status);
+            j.status = Status.Completed;
+            j.completedAt = now_;
+            j.outputHash = output;
+            emit JobCompleted(jobId, host, output);
+        }
+        _activeJobs[host] -= jobIds.length;
+        reputation.record(host, IReputationRegistry.Outcome.Completion, jobIds.length);
+    }
+
+    /// @inheritdoc IJobMarketplace
+    /// @dev Anyone may release; the money is credited to the host (its staking key, never the
+    ///      operator) and the protocol fee fixed at creation to the treasury.
+    function releasePayments(uint256[] calldata jobIds) external override {
+        if (jobIds.length == 0) revert EmptyJobList();
+        address treasury_ = treasury;
+        uint64 window = disputeWindow;
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            uint256 jobId = jobIds[i];
+            Stored storage j = _existing(jobId);
+            if (j.status != Status.Completed) revert WrongStatus(jobId, j.status);
+            uint256 endsAt = uint256(j.completedAt) + window;
+            if (block.timestamp <= endsAt) revert DisputeWindowOpen(jobId, endsAt);
+            j.status = Status.Paid;
+            (uint256 hostAmount, uint256 fee) = split(j.payment, j.feeBps);
+            address host = j.host;
+            address token = j.token;
+            emit PaymentReleased(jobId, host, token, hostAmount, fee);
+            _credit(host, token, hostAmount);
+            if (fee != 0) _credit(treasury_, token, fee);
+        }
+    }
+
+    // ---- anyone -----------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarketplace
+    /// @dev An unclaimed job just refunds. A claimed one also slashes its host for the missed
+    ///      deadline (the renter gets the beneficiary share) and lowers its reputation.
+    function expireJob(uint256 jobId) external override whenNotPaused nonReentrant {
+        Stored storage j = _existing(jobId);
+        Status status = j.status;
+        if (status != Status.Open && status != Status.Claimed) revert WrongStatus(jobId, status);
+        if (block.timestamp <= j.deadline) revert DeadlineNotPassed(jobId, j.deadline);
+        j.status = Status.Expired;
+        address host = j.host;
+        address renter = j.renter;
+        emit JobExpired(jobId, host, msg.sender, j.payment);
+        _credit(renter, j.token, j.payment);
+        if (status == Status.Claimed) {
+            --_activeJobs[host];
+            reputation.record(host, IReputationRegistry.Outcome.Expiry, 1);
+            slashing.slashMissedDeadline(host, jobId, renter);
+        }
+    }
+
+    /// @inheritdoc IJobMarketplace
+    function withdraw(address token) external override nonReentrant returns (uint256 amount) {
+        amount = _claimable[msg.sender][token];
+        if (amount == 0) revert NothingToWithdraw();
+        _claimable[msg.sender][token] = 0;
+        emit Withdrawal(msg.sender, token, amount);
+        if (token == ETH) {
+            (bool ok,) = payable(msg.sender).call{value: amount}("");
+            if (!ok) revert TransferFailed();
+        } else {
+            IERC20(token).safeTransfer(msg.sender, amount);
+        }
+    }
+
+    // ---- slashing ---------------------------------------------------------------------------
+
+    /// @inheritdoc IJobMarketplace
+    function settleDispute(uint256 jobId, bool upheld) external override onlyRole(SLASHING_ROLE) {
+        Stored storage j = _existing(jobId);
+        if (j.status != Status.Disputed) revert WrongStatus(jobId, j.status);
+        emit DisputeSettled(jobId, upheld);
+        if (upheld) {
+            j.status = Status.Refunded;
+            _credit(j.renter, j.token, j.payment);
+        } else {
+            // Back to Completed: releasable at once if the window has passed meanwhile.
+            j.status = Status.Completed;
+        }
+    }
+
+    // ---- governance -------------------------------------------------------------------------
+
+    /// @notice Points at the slashing contract and moves the role that may settle disputes to it.
+    function setSlashing(ISlashing slashing_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(slashing_) == address(0)) revert InvalidParameter();
+        if (address(slashing) != address(0)) _revokeRole(SLASHING_ROLE, address(slashing));
+        slashing = slashing_;
+        _grantRole(SLASHING_ROLE, address(slashing_));
+        emit SlashingSet(address(slashing_));
+    }
+
+    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == ETH) revert InvalidParameter();
+        tokenAllowed[token] = allowed;
+        emit TokenAllowed(token, allowed);
+    }
+
+    /// @notice Applies to jobs created afterwards; each job keeps the fee it was created with.
+    function setProtocolFee(uint16 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (feeBps > MAX_FEE_BPS) revert InvalidParameter();
+        protocolFeeBps = feeBps;
+        emit ProtocolFeeSet(feeBps);
+    }
+
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert InvalidParameter();
+        treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+
+    function setDisputeWindow(uint64 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (window < MIN_DISPUTE_WINDOW || window > MAX_DISPUTE_WINDOW) revert InvalidParameter();
+        disputeWindow = window;
+        emit DisputeWindowSet(window);
+    }
+
+    function setMaxJobDuration(uint64 duration) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (duration == 0 || duration > MAX_JOB_DURATION_LIMIT) revert InvalidParameter();
+        maxJobDuration = duration;
+        emit MaxJobDurationSet(duration);
+    }
+
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ---- views ------------------------------------------------------------------------------
+
+    function getJob(uint256 jobId) external view override returns (Job memory job) {
+        Stored storage j = _jobs[jobId];
+        Status s = j.status;
+        bool hasOutput = s == Status.Completed || s == Status.Disputed || s == Status.Paid || s == Status.Refunded;
+        job = Job({
+            renter: j.renter,
+            host: j.host,
+            token: j.token,
+            payment: j.payment,
+            feeBps: j.feeBps,
+            status: s,
+            deadline: j.deadline,
+            completedAt: j.completedAt,
+            modelHash: j.modelHash,
+            inputHash: j.inputHash,
+            outputHash: hasOutput ? j.outputHash : bytes32(0)
+        });
+    }
+
+    function jobCount() external view override returns (uint256) {
+        return _jobCount;
+    }
+
+    function claimable(address account, address token) external view override returns (uint256) {
+        return _claimable[account][token];
+    }
+
+    function activeJobsOf(address host) external view override returns (uint256) {
+        return _activeJobs[host];
+    }
+
+    /// @notice (host share, protocol fee) of a payment; the fee rounds down.
+    function split(uint256 payment, uint16 feeBps) public pure returns (uint256 hostAmount, uint256 fee) {
+        fee = payment * feeBps / BPS;
+        hostAmount = payment - fee;
+    }
+
+    // ---- internals --------------------------------------------------------------------------
+
+    function _existing(uint256 jobId) private view returns (Stored storage j) {
+        j = _jobs[jobId];
+        if (j.status == Status.None) revert UnknownJob(jobId);
+    }
+
+    /// @dev Every job Claimed, not past its deadline, all of one host, and `submitter` is that
+    ///      host or its operator. Returns the host.
+    function _checkCompletable(address submitter, uint256[] calldata jobIds) private view returns (address host) {
+        if (jobIds.length == 0) revert EmptyJobList();
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            uint256 jobId = jobIds[i];
+            Stored storage j = _jobs[jobId];
+            if (j.status != Status.Claimed) {
+                if (j.status == Status.None) revert UnknownJob(jobId);
+                revert WrongStatus(jobId, j.status);
+            }
+            if (block.timestamp > j.deadline) revert JobExpiredAt(jobId, j.deadline);
+            if (i == 0) {
+                host = j.host;
+                if (submitter != host && !registry.isAuthorized(host, submitter)) {
+                    revert NotHostOrOperator(jobId, submitter);
+                }
+            } else if (j.host != host) {
+                revert MixedHosts(jobId, j.host, host);
+            }
+        }
+    }
+
+    function _credit(address account, address token, uint256 amount) private {
+        _claimable[account][token] += amount;
+        emit Credited(account, token, amount);
+    }
+}

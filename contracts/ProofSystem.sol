@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IProofSystem} from "./interfaces/IProofSystem.sol";
+import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
+import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+
+/// @title ProofSystem
+/// @notice The only way a job completes: an EZKL proof, checked by the Halo2 verifier that
+///         governance installed for the batch size, over public instances built here from the
+///         jobs' stored hashes. Order of work: the marketplace's checks (status, deadline, host,
+///         sender), then the proof, then completion, so a wrong sender or an expired job is
+///         refused before any verification gas is spent.
+contract ProofSystem is IProofSystem, AccessControl, Pausable, ReentrancyGuardTransient {
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice Public instances per job: the (hi, lo) 128-bit limbs of jobId, modelHash,
+    ///         inputHash and outputHash.
+    uint256 public constant INSTANCES_PER_JOB = 8;
+    uint16 public constant MAX_BATCH_SIZE = 256;
+    uint256 private constant LO_MASK = type(uint128).max;
+
+    IJobMarketplace public immutable marketplace;
+
+    mapping(uint16 batchSize => VerifierInfo) private _verifiers;
+
+    constructor(IJobMarketplace marketplace_, address admin) {
+        marketplace = marketplace_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    /// @inheritdoc IProofSystem
+    function submitProof(uint256 jobId, bytes32 outputHash, bytes calldata proof) external override {
+        uint256[] memory jobIds = new uint256[](1);
+        bytes32[] memory outputs = new bytes32[](1);
+        jobIds[0] = jobId;
+        outputs[0] = outputHash;
+        _submit(1, jobIds, outputs, proof);
+    }
+
+    /// @inheritdoc IProofSystem
+    /// @dev `batchSize` names the circuit: the proof covers `batchSize` slots, of which the first
+    ///      `jobIds.length` hold these jobs and the rest are zero.
+    function submitBatch(
+        uint16 batchSize,
+        uint256[] calldata jobIds,
+        bytes32[] calldata outputHashes,
+        bytes calldata proof
+    ) external override {
+        _submit(batchSize, jobIds, outputHashes, proof);
+    }
+
+    /// @inheritdoc IProofSystem
+    /// @dev The zero address removes the verifier of a batch size.
+    function setVerifier(uint16 batchSize, address verifier, uint32 circuitVersion)
+        external
+        override
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (batchSize == 0 || batchSize > MAX_BATCH_SIZE) revert InvalidParameter();
+        if (verifier != address(0) && verifier.code.length == 0) revert InvalidParameter();
+        _verifiers[batchSize] = VerifierInfo({verifier: verifier, circuitVersion: circuitVersion});
+        emit VerifierSet(batchSize, verifier, circuitVersion);
+    }
+
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /// @inheritdoc IProofSystem
+    function verifierFor(uint16 batchSize) external view override returns (VerifierInfo memory) {
+        return _verifiers[batchSize];
+    }
+
+    /// @inheritdoc IProofSystem
+    function instancesFor(uint16 batchSize, uint256[] calldata jobIds, bytes32[] calldata outputHashes)
+        external
+        view
+        override
+        returns (uint256[] memory)
+    {
+        _checkShape(batchSize, jobIds.length, outputHashes.length);
+        bytes32[] memory models = new bytes32[](jobIds.length);
+        bytes32[] memory inputs = new bytes32[](jobIds.length);
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            IJobMarketplace.Job memory job = marketplace.getJob(jobIds[i]);
+            models[i] = job.modelHash;
+            inputs[i] = job.inputHash;
+        }
+        return _instances(batchSize, jobIds, models, inputs, outputHashes);
+    }
+
+    function _submit(uint16 batchSize, uint256[] memory jobIds, bytes32[] memory outputs, bytes calldata proof)
+        private
+        whenNotPaused
+        nonReentrant
+    {
+        _checkShape(batchSize, jobIds.length, outputs.length);
+        VerifierInfo memory info = _verifiers[batchSize];
+        if (info.verifier == address(0)) revert NoVerifier(batchSize);
+
+        (address host, bytes32[] memory models, bytes32[] memory inputs) =
+            marketplace.proofContext(msg.sender, jobIds);
+        uint256[] memory instances = _instances(batchSize, jobIds, models, inputs, outputs);
+        // The generated verifier reverts on a bad proof; a false return is refused the same way.
+        try IHalo2Verifier(info.verifier).verifyProof(proof, instances) returns (bool ok) {
+            if (!ok) revert InvalidProof();
+        } catch {
+            revert InvalidProof();
+        }
+        marketplace.completeJobs(msg.sender, jobIds, outputs);
+        emit BatchProven(host, msg.sender, batchSize, info.circuitVersion, jobIds.length, keccak256(proof));
+    }
+
+    function _checkShape(uint16 batchSize, uint256 jobs, uint256 outputs) private pure {
+        if (jobs == 0) revert EmptyBatch();
+        if (jobs != outputs) revert LengthMismatch();
+        if (jobs > batchSize) revert BatchTooLarge(jobs, batchSize);
+    }
+
+    /// @dev 8 limbs per slot, big-endian halves of each 32-byte value; unused slots stay zero.
+    function _instances(
+        uint16 batchSize,
+        uint256[] memory jobIds,
+        bytes32[] memory models,
+        bytes32[] memory inputs,
+        bytes32[] memory outputs
+    ) private pure returns (uint256[] memory instances) {
+        instances = new uint256[](uint256(batchSize) * INSTANCES_PER_JOB);
+        for (uint256 i = 0; i < jobIds.length; ++i) {
+            uint256 o = i * INSTANCES_PER_JOB;
+            uint256 id = jobIds[i];
+            uint256 m = uint256(models[i]);
+            uint256 inp = uint256(inputs[i]);
+            uint256 out = uint256(outputs[i]);
+            instances[o] = id >> 128;
+            instances[o + 1] = id & LO_MASK;
+            instances[o + 2] = m >> 128;
+            instances[o + 3] = m & LO_MASK;
+            instances[o + 4] = inp >> 128;
+            instances[o + 5] = inp & LO_MASK;
+            instances[o + 6] = out >> 128;
+            instances[o + 7] = out & LO_MASK;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {VouchToken} from "../contracts/VouchToken.sol";
+import {Staking} from "../contracts/Staking.sol";
+import {NodeRegistry} from "../contracts/NodeRegistry.sol";
+import {ReputationRegistry} from "../contracts/ReputationRegistry.sol";
+import {JobMarketplace} from "../contracts/JobMarketplace.sol";
+import {Slashing} from "../contracts/Slashing.sol";
+import {ProofSystem} from "../contracts/ProofSystem.sol";
+
+/// @notice The protocol contracts of one deployment.
+struct Core {
+    Staking staking;
+    NodeRegistry registry;
+    ReputationRegistry reputation;
+    JobMarketplace marketplace;
+    Slashing slashing;
+    ProofSystem proofSystem;
+}
+
+/// @title SystemDeployer
+/// @notice Deploys and wires the protocol contracts. Shared by `Deploy.s.sol` and the tests'
+///         fixture, so the tests run against exactly the wiring that ships.
+/// @dev The caller must be `admin` (it performs the wiring calls). Wiring:
+///      Staking.SLASHER_ROLE -> Slashing; ReputationRegistry.WRITER_ROLE -> JobMarketplace and
+///      Slashing; JobMarketplace.PROOF_SYSTEM_ROLE -> ProofSystem; JobMarketplace.slashing and
+///      NodeRegistry.marketplace set.
+abstract contract SystemDeployer {
+    function _deployCore(VouchToken token, address admin, address treasury) internal returns (Core memory c) {
+        c.staking = new Staking(token, admin);
+        c.registry = new NodeRegistry(c.staking, admin);
+        c.reputation = new ReputationRegistry(c.staking, admin);
+        c.marketplace = new JobMarketplace(c.registry, c.reputation, treasury, admin);
+        c.slashing = new Slashing(c.staking, c.registry, c.reputation, c.marketplace, treasury, admin);
+        c.proofSystem = new ProofSystem(c.marketplace, admin);
+
+        c.registry.setMarketplace(address(c.marketplace));
+        c.marketplace.setSlashing(c.slashing);
+        c.staking.grantRole(c.staking.SLASHER_ROLE(), address(c.slashing));
+        c.reputation.grantRole(c.reputation.WRITER_ROLE(), address(c.marketplace));
+        c.reputation.grantRole(c.reputation.WRITER_ROLE(), address(c.slashing));
+        c.marketplace.grantRole(c.marketplace.PROOF_SYSTEM_ROLE(), address(c.proofSystem));
+    }
+}
