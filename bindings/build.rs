@@ -34,7 +34,17 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    for artifact in ["VouchToken"] {
+    for artifact in [
+        "VouchToken",
+        "Staking",
+        "NodeRegistry",
+        "ReputationRegistry",
+        "JobMarketplace",
+        "Slashing",
+        "ProofSystem",
+        "VouchGovernor",
+        "TimelockController",
+    ] {
         let path = artifact_path(&root, artifact);
         if !path.exists() {
             fail(&format!("forge built, but {} is missing", path.display()));

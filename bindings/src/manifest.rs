@@ -34,17 +34,45 @@ pub struct Deployment {
     pub contracts: Contracts,
 }
 
-/// The address of every Vouch contract in one deployment.
+/// The address of every Vouch contract in one deployment. The verifiers are the generated
+/// Halo2 verifiers, one per batch size (1, 16 and 64 jobs per proof).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Contracts {
     pub vouch_token: Address,
+    pub staking: Address,
+    pub node_registry: Address,
+    pub reputation_registry: Address,
+    pub job_marketplace: Address,
+    pub slashing: Address,
+    pub proof_system: Address,
+    pub timelock_controller: Address,
+    pub vouch_governor: Address,
+    #[serde(rename = "Halo2VerifierB1")]
+    pub halo2_verifier_b1: Address,
+    #[serde(rename = "Halo2VerifierB16")]
+    pub halo2_verifier_b16: Address,
+    #[serde(rename = "Halo2VerifierB64")]
+    pub halo2_verifier_b64: Address,
 }
 
 impl Contracts {
     /// Every contract as (manifest name, address), in a fixed order.
     pub fn all(&self) -> Vec<(&'static str, Address)> {
-        vec![("VouchToken", self.vouch_token)]
+        vec![
+            ("VouchToken", self.vouch_token),
+            ("Staking", self.staking),
+            ("NodeRegistry", self.node_registry),
+            ("ReputationRegistry", self.reputation_registry),
+            ("JobMarketplace", self.job_marketplace),
+            ("Slashing", self.slashing),
+            ("ProofSystem", self.proof_system),
+            ("TimelockController", self.timelock_controller),
+            ("VouchGovernor", self.vouch_governor),
+            ("Halo2VerifierB1", self.halo2_verifier_b1),
+            ("Halo2VerifierB16", self.halo2_verifier_b16),
+            ("Halo2VerifierB64", self.halo2_verifier_b64),
+        ]
     }
 }
 
@@ -85,10 +113,24 @@ mod tests {
     use alloy::primitives::address;
 
     fn sample() -> Deployment {
+        let a = |n: u8| Address::repeat_byte(n);
         Deployment {
             chain_id: 31337,
             start_block: 7,
-            contracts: Contracts { vouch_token: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3") },
+            contracts: Contracts {
+                vouch_token: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+                staking: a(2),
+                node_registry: a(3),
+                reputation_registry: a(4),
+                job_marketplace: a(5),
+                slashing: a(6),
+                proof_system: a(7),
+                timelock_controller: a(8),
+                vouch_governor: a(9),
+                halo2_verifier_b1: a(10),
+                halo2_verifier_b16: a(11),
+                halo2_verifier_b64: a(12),
+            },
         }
     }
 
@@ -102,6 +144,8 @@ mod tests {
         assert_eq!(value["chainId"], 31337);
         assert_eq!(value["startBlock"], 7);
         assert_eq!(value["contracts"]["VouchToken"], "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+        assert_eq!(value["contracts"]["Halo2VerifierB16"], "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+        assert_eq!(value["contracts"].as_object().unwrap().len(), 12);
         assert_eq!(Deployment::load(&path).unwrap(), sample());
     }
 
@@ -110,17 +154,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.json");
         let mut d = sample();
-        d.contracts.vouch_token = Address::ZERO;
+        d.contracts.slashing = Address::ZERO;
         d.save(&path).unwrap();
         let err = Deployment::load(&path).unwrap_err();
-        assert!(matches!(err, ManifestError::ZeroAddress { name: "VouchToken", .. }), "{err}");
+        assert!(matches!(err, ManifestError::ZeroAddress { name: "Slashing", .. }), "{err}");
     }
 
     #[test]
     fn rejects_unknown_fields_and_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.json");
-        std::fs::write(&path, r#"{"chainId":1,"startBlock":0,"contracts":{"VouchToken":"0x5FbDB2315678afecb367f032d93F642f64180aa3"},"extra":1}"#).unwrap();
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["extra"] = 1.into();
+        std::fs::write(&path, value.to_string()).unwrap();
         let err = Deployment::load(&path).unwrap_err();
         assert!(err.to_string().contains("unknown field `extra`"), "{err}");
 

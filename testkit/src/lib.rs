@@ -1,8 +1,11 @@
 //! Helpers for tests across the workspace, so every test gets real, isolated parts:
-//! its own PostgreSQL database, its own SQLite file, and the project's pinned anvil.
+//! its own PostgreSQL database, its own SQLite file, the project's pinned anvil, and the real
+//! deploy script run against it.
 
 mod anvil;
 mod databases;
+mod deploy;
 
 pub use anvil::{anvil, anvil_path, workspace_root};
 pub use databases::{FreshPostgres, FreshSqlite, admin_url};
+pub use deploy::{ScriptDeployment, deploy_with_script};
