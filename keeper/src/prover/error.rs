@@ -1,0 +1,87 @@
+//! The prover's typed errors. Every message is one line that says what is wrong and what to do.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why a prover operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    /// A value given by the user is not acceptable (e.g. a malformed hex string).
+    #[error("{0}")]
+    BadInput(String),
+    /// A proof (or proof file) is structurally wrong: it cannot even be checked.
+    #[error("malformed proof: {0}")]
+    MalformedProof(String),
+    /// `prove` was called with no job.
+    #[error("no job to prove: a proof covers 1 to 64 jobs")]
+    EmptyBatch,
+    /// More jobs than the largest circuit holds.
+    #[error("{jobs} jobs do not fit one proof (at most {max}): split them into several batches")]
+    TooManyJobs { jobs: usize, max: usize },
+    /// A batch size without a circuit.
+    #[error("batch size {0} has no circuit: use one of 1, 16, 64")]
+    UnsupportedBatchSize(usize),
+    /// A batch size this prover was not configured to load.
+    #[error("batch size {0} is not loaded by this prover: add it to ProverConfig::batch_sizes")]
+    BatchSizeNotLoaded(usize),
+    /// The circuit artifacts are missing or out of date.
+    #[error("circuit artifacts for B={batch_size} are missing or unreadable at {}: {reason}; run `vouch proof setup`", .path.display())]
+    ArtifactsMissing {
+        batch_size: usize,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The Python interpreter with EZKL cannot be started.
+    #[error("cannot start the prover's Python at {}: {reason}; run `bash script/setup.sh` or set VOUCH_PYTHON", .path.display())]
+    Python { path: PathBuf, reason: String },
+    /// A worker did not become ready.
+    #[error("prover worker failed to start: {0}")]
+    WorkerStart(String),
+    /// A worker process died during a request; the pool starts a new one.
+    #[error("prover worker (pid {pid}) died during a request: {detail}")]
+    WorkerCrashed { pid: u32, detail: String },
+    /// A request took longer than its timeout; the worker was killed and is replaced.
+    #[error("{op} timed out after {} ms; the worker was killed and will be restarted", .after.as_millis())]
+    Timeout { op: &'static str, after: Duration },
+    /// EZKL reported an error for a request.
+    #[error("EZKL failed: {0}")]
+    Ezkl(String),
+    /// A worker answered something the protocol does not allow.
+    #[error("prover worker protocol error: {0}")]
+    Protocol(String),
+    /// A fresh proof failed its own verification or does not carry the expected instances.
+    #[error("fresh proof failed its self-check: {0}")]
+    SelfCheck(String),
+    /// Setup (`vouch proof setup`) failed.
+    #[error("proof setup failed: {0}")]
+    Setup(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ProverError {
+    /// True when the user gave something unusable (exit code 2 at the command line), false for
+    /// a failure of the system (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::BadInput(_)
+                | Self::MalformedProof(_)
+                | Self::EmptyBatch
+                | Self::TooManyJobs { .. }
+                | Self::UnsupportedBatchSize(_)
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
