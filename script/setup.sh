@@ -73,4 +73,11 @@ if [ "$want_tests" = 1 ]; then
 else
   cargo build --quiet --workspace
 fi
+
+# Circuits, keys and the Solidity verifiers (contracts/generated/, never committed), from the
+# committed development SRS (UNSAFE, docs/circuit.md); a no-op when up to date. forge then
+# compiles the generated verifiers.
+step "vouch proof setup"
+cargo run --quiet --bin vouch -- proof setup
+"$FORGE" build --quiet
 step "setup done"
