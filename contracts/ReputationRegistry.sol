@@ -111,9 +111,9 @@ contract ReputationRegistry is IReputationRegistry, AccessControl {
         uint256 distance = above ? score - NEUTRAL_SCORE : NEUTRAL_SCORE - score;
         uint256 halvings = elapsed / halfLife_;
         if (halvings >= 16) return NEUTRAL_SCORE; // 500 >> 9 is already 0
-        distance >>= halvings;
         uint256 x = (elapsed % halfLife_) * LN2 / halfLife_; // in [0, ln2)
-        distance = distance * _expNeg(x) / ONE;
+        // One rounding only: shifting first would drop up to a point before scaling.
+        distance = distance * _expNeg(x) / (ONE << halvings);
         return uint16(above ? NEUTRAL_SCORE + distance : NEUTRAL_SCORE - distance);
     }
 

@@ -40,8 +40,8 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
     function stake(uint256 amount) external override nonReentrant whenNotPaused {
         if (amount == 0) revert ZeroAmount();
         Position storage p = _positions[msg.sender];
+        if (amount > type(uint128).max - p.active) revert AmountTooLarge(amount);
         uint256 active = uint256(p.active) + amount;
-        if (active > type(uint128).max) revert AmountTooLarge(amount);
         p.active = uint128(active);
         totalStaked += amount;
         emit Staked(msg.sender, amount, active);
