@@ -1,0 +1,960 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Fixture} from "./utils/Fixture.sol";
+import {ReentrantActor} from "./utils/Attackers.sol";
+import {Slashing} from "../contracts/Slashing.sol";
+import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
+import {ISlashing} from "../contracts/interfaces/ISlashing.sol";
+import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {IReputationRegistry} from "../contracts/interfaces/IReputationRegistry.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @notice Slashing: disputes and their bonds, the three slash reasons with real EIP-712
+///         equivocation signatures, governance, pausing, access control, and fuzzed slash
+///         arithmetic (rate x slashable stake, cap, beneficiary / treasury split).
+contract SlashingTest is Fixture {
+    bytes32 internal constant EVIDENCE = keccak256("evidence: output does not match input");
+    bytes32 internal constant OUTPUT_B = keccak256("completion: something else");
+    uint256 internal constant BOND = 0.01 ether;
+    address internal constant ETH = address(0);
+    /// @dev secp256k1 group order.
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    address internal host2;
+    uint256 internal host2Key;
+    address internal mallory;
+    uint256 internal malloryKey;
+    address internal reporter = makeAddr("reporter");
+
+    function setUp() public override {
+        super.setUp();
+        (host2, host2Key) = makeAddrAndKey("host2");
+        (mallory, malloryKey) = makeAddrAndKey("mallory");
+        _registerHost(host); // operator = `operator`
+        _registerHost(host2);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    function _disputedJob() internal returns (uint256 id) {
+        id = _completedJob();
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+    }
+
+    function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, who, role);
+    }
+
+    /// @dev The EIP-712 digest computed from the standard, independently of the contract.
+    function _expectedDigest(uint256 jobId, bytes32 output) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes("Vouch Slashing")),
+                keccak256(bytes("1")),
+                block.chainid,
+                address(slashing)
+            )
+        );
+        bytes32 structHash = keccak256(abi.encode(keccak256("Result(uint256 jobId,bytes32 outputHash)"), jobId, output));
+        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+    }
+
+    function _report(uint256 id, uint256 keyA, uint256 keyB) internal returns (uint256) {
+        bytes memory a = _signResult(keyA, id, OUTPUT);
+        bytes memory b = _signResult(keyB, id, OUTPUT_B);
+        vm.prank(reporter);
+        return slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
+    }
+
+    function _expectReportRevert(uint256 id, bytes memory sigA, bytes memory sigB, bytes memory err) internal {
+        vm.prank(reporter);
+        vm.expectRevert(err);
+        slashing.reportEquivocation(host, id, OUTPUT, sigA, OUTPUT_B, sigB);
+    }
+
+    // ---- construction and views -------------------------------------------------------------
+
+    function test_constructor_initialState() public view {
+        assertEq(address(slashing.staking()), address(staking));
+        assertEq(address(slashing.token()), address(token));
+        assertEq(address(slashing.registry()), address(registry));
+        assertEq(address(slashing.reputation()), address(reputation));
+        assertEq(address(slashing.marketplace()), address(marketplace));
+        assertEq(slashing.treasury(), treasury);
+        assertEq(slashing.maxSlashPerIncident(), 10_000 ether);
+        assertEq(slashing.beneficiaryShareBps(), 5000);
+        assertEq(slashing.disputeBond(), 0.01 ether);
+        assertEq(slashing.slashRateBps(ISlashing.Reason.MissedDeadline), 500);
+        assertEq(slashing.slashRateBps(ISlashing.Reason.DisputeUpheld), 1000);
+        assertEq(slashing.slashRateBps(ISlashing.Reason.Equivocation), 2000);
+        assertEq(slashing.MAX_RATE_BPS(), 5000);
+        assertEq(slashing.RESULT_TYPEHASH(), keccak256("Result(uint256 jobId,bytes32 outputHash)"));
+        assertEq(slashing.ARBITER_ROLE(), keccak256("ARBITER_ROLE"));
+        assertEq(slashing.MARKETPLACE_ROLE(), keccak256("MARKETPLACE_ROLE"));
+        assertEq(slashing.PAUSER_ROLE(), keccak256("PAUSER_ROLE"));
+        assertTrue(slashing.hasRole(slashing.DEFAULT_ADMIN_ROLE(), admin));
+        assertTrue(slashing.hasRole(slashing.PAUSER_ROLE(), admin));
+        assertTrue(slashing.hasRole(slashing.ARBITER_ROLE(), admin));
+        assertTrue(slashing.hasRole(slashing.MARKETPLACE_ROLE(), address(marketplace)));
+        assertFalse(slashing.hasRole(slashing.MARKETPLACE_ROLE(), admin));
+        assertTrue(staking.hasRole(staking.SLASHER_ROLE(), address(slashing)));
+        assertTrue(reputation.hasRole(reputation.WRITER_ROLE(), address(slashing)));
+        assertFalse(slashing.paused());
+    }
+
+    function test_constructor_revertsOnZeroTreasury() public {
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        new Slashing(staking, registry, reputation, marketplace, address(0), admin);
+    }
+
+    function test_resultDigest_matchesEip712() public {
+        assertEq(slashing.resultDigest(1, OUTPUT), _expectedDigest(1, OUTPUT));
+        assertEq(slashing.resultDigest(7, OUTPUT_B), _expectedDigest(7, OUTPUT_B));
+        assertEq(slashing.resultDigest(type(uint256).max, bytes32(0)), _expectedDigest(type(uint256).max, bytes32(0)));
+        assertTrue(slashing.resultDigest(1, OUTPUT) != slashing.resultDigest(2, OUTPUT));
+        assertTrue(slashing.resultDigest(1, OUTPUT) != slashing.resultDigest(1, OUTPUT_B));
+        // the chain id is part of the domain (recomputed after a fork)
+        bytes32 before = slashing.resultDigest(1, OUTPUT);
+        vm.chainId(8453);
+        assertEq(slashing.resultDigest(1, OUTPUT), _expectedDigest(1, OUTPUT));
+        assertTrue(slashing.resultDigest(1, OUTPUT) != before);
+
+        (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        ) = slashing.eip712Domain();
+        assertEq(fields, hex"0f");
+        assertEq(name, "Vouch Slashing");
+        assertEq(version, "1");
+        assertEq(chainId, 8453);
+        assertEq(verifyingContract, address(slashing));
+        assertEq(salt, bytes32(0));
+        assertEq(extensions.length, 0);
+    }
+
+    function test_resultDigest_signatureOverIndependentDigestIsAccepted() public {
+        uint256 id = _claimedJob();
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(hostKey, _expectedDigest(id, OUTPUT));
+        bytes memory a = abi.encodePacked(r, s, v);
+        (v, r, s) = vm.sign(operatorKey, _expectedDigest(id, OUTPUT_B));
+        bytes memory b = abi.encodePacked(r, s, v);
+        vm.prank(reporter);
+        assertEq(slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b), 200 ether);
+    }
+
+    function test_slashAmount_exact() public {
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.MissedDeadline), 50 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.DisputeUpheld), 100 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.Equivocation), 200 ether);
+        assertEq(slashing.slashAmount(stranger, ISlashing.Reason.Equivocation), 0);
+
+        // unbonding stake counts: 1500 active + 500 unbonding
+        _stake(host, 1000 ether);
+        vm.prank(host);
+        staking.requestUnstake(500 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.MissedDeadline), 100 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.DisputeUpheld), 200 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.Equivocation), 400 ether);
+
+        // the per-incident cap
+        slashing.setMaxSlashPerIncident(150 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.MissedDeadline), 100 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.DisputeUpheld), 150 ether);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.Equivocation), 150 ether);
+
+        // rounding down: 1 wei of stake at 50% is nothing
+        slashing.setSlashRate(ISlashing.Reason.Equivocation, 5000);
+        _stake(stranger, 1);
+        assertEq(slashing.slashAmount(stranger, ISlashing.Reason.Equivocation), 0);
+        _stake(stranger, 2);
+        assertEq(slashing.slashAmount(stranger, ISlashing.Reason.Equivocation), 1);
+    }
+
+    function test_getDispute_unknownIsEmpty() public view {
+        ISlashing.Dispute memory d = slashing.getDispute(1);
+        assertEq(d.renter, address(0));
+        assertEq(d.host, address(0));
+        assertEq(d.bond, 0);
+        assertEq(d.openedAt, 0);
+        assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.None));
+        assertEq(d.evidenceHash, bytes32(0));
+        assertEq(slashing.bondBalance(renter), 0);
+        assertFalse(slashing.equivocationReported(1));
+    }
+
+    // ---- openDispute ------------------------------------------------------------------------
+
+    function test_openDispute_onlyMarketplace() public {
+        bytes32 role = slashing.MARKETPLACE_ROLE();
+        vm.deal(stranger, 1 ether);
+        address[3] memory callers = [stranger, admin, renter];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            slashing.openDispute{value: BOND}(1, renter, host, EVIDENCE);
+        }
+    }
+
+    function test_openDispute_direct_recordsAndRejectsDuplicates() public {
+        address market = makeAddr("market2");
+        slashing.grantRole(slashing.MARKETPLACE_ROLE(), market);
+        vm.deal(market, 1 ether);
+        vm.warp(block.timestamp + 123);
+
+        vm.prank(market);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.WrongBond.selector, BOND - 1, BOND));
+        slashing.openDispute{value: BOND - 1}(77, renter, host, EVIDENCE);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeOpened(77, renter, host, BOND, EVIDENCE);
+        vm.prank(market);
+        slashing.openDispute{value: BOND}(77, renter, host, EVIDENCE);
+        ISlashing.Dispute memory d = slashing.getDispute(77);
+        assertEq(d.renter, renter);
+        assertEq(d.host, host);
+        assertEq(d.bond, BOND);
+        assertEq(d.openedAt, uint40(block.timestamp));
+        assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.Open));
+        assertEq(d.evidenceHash, EVIDENCE);
+        assertEq(address(slashing).balance, BOND);
+
+        vm.prank(market);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.DisputeExists.selector, 77));
+        slashing.openDispute{value: BOND}(77, stranger, host2, bytes32(0));
+        assertEq(slashing.getDispute(77).renter, renter);
+        assertEq(address(slashing).balance, BOND);
+    }
+
+    function test_openDispute_viaMarketplace() public {
+        uint256 id = _completedJob();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobDisputed(id, renter, EVIDENCE);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE);
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Open));
+        assertEq(address(slashing).balance, BOND);
+    }
+
+    function test_disputeBond_changeAppliesToNewDisputesOnly() public {
+        uint256 first = _disputedJob();
+        slashing.setDisputeBond(0.5 ether);
+        uint256 second = _completedJob();
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.WrongBond.selector, BOND, 0.5 ether));
+        marketplace.disputeJob{value: BOND}(second, EVIDENCE);
+        vm.prank(renter);
+        marketplace.disputeJob{value: 0.5 ether}(second, EVIDENCE);
+        assertEq(slashing.getDispute(first).bond, BOND);
+        assertEq(slashing.getDispute(second).bond, 0.5 ether);
+
+        slashing.resolveDispute(first, false);
+        slashing.resolveDispute(second, true);
+        assertEq(slashing.bondBalance(host), BOND);
+        assertEq(slashing.bondBalance(renter), 0.5 ether);
+        assertEq(address(slashing).balance, BOND + 0.5 ether);
+    }
+
+    // ---- resolveDispute ---------------------------------------------------------------------
+
+    function test_resolveDispute_upheld() public {
+        uint256 id = _disputedJob();
+        uint40 openedAt = uint40(block.timestamp);
+        vm.warp(block.timestamp + 1 hours);
+        uint16 scoreBefore = reputation.scoreOf(host); // 505 decayed by an hour
+        assertEq(scoreBefore, 504);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeResolved(id, true, admin);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BondCredited(renter, BOND);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, true);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.DisputeUpheld, 1, 504, 444);
+        vm.expectEmit(address(staking));
+        emit IStaking.StakeSlashed(host, 100 ether, 0, address(slashing));
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.DisputeUpheld, id, 100 ether, renter, 50 ether, 50 ether);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(slashing), renter, 50 ether);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(slashing), treasury, 50 ether);
+        slashing.resolveDispute(id, true);
+
+        ISlashing.Dispute memory d = slashing.getDispute(id);
+        assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.Upheld));
+        assertEq(d.renter, renter);
+        assertEq(d.host, host);
+        assertEq(d.bond, BOND);
+        assertEq(d.openedAt, openedAt);
+        assertEq(d.evidenceHash, EVIDENCE);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Refunded));
+        assertEq(slashing.bondBalance(renter), BOND);
+        assertEq(slashing.bondBalance(host), 0);
+        assertEq(marketplace.claimable(renter, ETH), PAYMENT);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - 100 ether);
+        assertEq(token.balanceOf(renter), 50 ether);
+        assertEq(token.balanceOf(treasury), 50 ether);
+        assertEq(token.balanceOf(address(slashing)), 0);
+        assertEq(reputation.scoreOf(host), 444);
+
+        // the renter gets everything back by pull
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BondWithdrawn(renter, BOND);
+        vm.prank(renter);
+        assertEq(slashing.withdrawBond(), BOND);
+        vm.prank(renter);
+        assertEq(marketplace.withdraw(ETH), PAYMENT);
+        assertEq(renter.balance, 100 ether);
+        assertEq(address(slashing).balance, 0);
+        assertEq(slashing.bondBalance(renter), 0);
+    }
+
+    function test_resolveDispute_rejected() public {
+        uint256 id = _disputedJob();
+        address arbiter = makeAddr("arbiter");
+        slashing.grantRole(slashing.ARBITER_ROLE(), arbiter);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeResolved(id, false, arbiter);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BondCredited(host, BOND);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, false);
+        vm.recordLogs();
+        vm.prank(arbiter);
+        slashing.resolveDispute(id, false);
+        assertEq(vm.getRecordedLogs().length, 3); // no slash, no credit, no reputation change
+
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Rejected));
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
+        assertEq(slashing.bondBalance(host), BOND);
+        assertEq(slashing.bondBalance(renter), 0);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 505);
+
+        // the bond goes to the host's staking key, the payment after the window
+        vm.prank(host);
+        assertEq(slashing.withdrawBond(), BOND);
+        assertEq(host.balance, BOND);
+        vm.warp(block.timestamp + 1 days + 1);
+        marketplace.releasePayments(_ids(id));
+        vm.prank(host);
+        marketplace.withdraw(ETH);
+        assertEq(host.balance, BOND + PAYMENT);
+    }
+
+    function test_resolveDispute_reverts() public {
+        bytes32 role = slashing.ARBITER_ROLE();
+        uint256 id = _disputedJob();
+        address[4] memory callers = [stranger, renter, host, address(marketplace)];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            slashing.resolveDispute(id, true);
+        }
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id + 1));
+        slashing.resolveDispute(id + 1, true);
+
+        slashing.resolveDispute(id, false);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
+        slashing.resolveDispute(id, true);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
+        slashing.resolveDispute(id, false);
+
+        uint256 id2 = _disputedJob();
+        slashing.resolveDispute(id2, true);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id2));
+        slashing.resolveDispute(id2, true);
+        assertEq(slashing.bondBalance(host), BOND);
+        assertEq(slashing.bondBalance(renter), BOND);
+    }
+
+    // ---- withdrawBond -----------------------------------------------------------------------
+
+    function test_withdrawBond_accumulatesAndPaysOnce() public {
+        uint256 a = _disputedJob();
+        uint256 b = _disputedJob();
+        slashing.resolveDispute(a, true);
+        slashing.resolveDispute(b, true);
+        assertEq(slashing.bondBalance(renter), 2 * BOND);
+        uint256 before = renter.balance;
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BondWithdrawn(renter, 2 * BOND);
+        vm.prank(renter);
+        assertEq(slashing.withdrawBond(), 2 * BOND);
+        assertEq(renter.balance, before + 2 * BOND);
+        vm.prank(renter);
+        vm.expectRevert(ISlashing.NothingToWithdraw.selector);
+        slashing.withdrawBond();
+    }
+
+    function test_withdrawBond_nothing() public {
+        vm.prank(stranger);
+        vm.expectRevert(ISlashing.NothingToWithdraw.selector);
+        slashing.withdrawBond();
+    }
+
+    function test_withdrawBond_revertsWhenReceiverRejectsEth() public {
+        ReentrantActor r = new ReentrantActor();
+        vm.deal(address(r), 1 ether);
+        vm.prank(address(r));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours));
+        vm.prank(host);
+        marketplace.claimJob(id, host);
+        _complete(id, OUTPUT);
+        vm.prank(address(r));
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        slashing.resolveDispute(id, true);
+
+        r.arm(ReentrantActor.Mode.Reject, address(0), 0, "");
+        vm.prank(address(r));
+        vm.expectRevert(ISlashing.TransferFailed.selector);
+        slashing.withdrawBond();
+        assertEq(slashing.bondBalance(address(r)), BOND);
+        assertEq(address(slashing).balance, BOND);
+
+        r.arm(ReentrantActor.Mode.Off, address(0), 0, "");
+        vm.prank(address(r));
+        assertEq(slashing.withdrawBond(), BOND);
+        assertEq(address(r).balance, 1 ether - PAYMENT);
+    }
+
+    // ---- slashMissedDeadline ----------------------------------------------------------------
+
+    function test_slashMissedDeadline_onlyMarketplace() public {
+        bytes32 role = slashing.MARKETPLACE_ROLE();
+        address[3] memory callers = [stranger, admin, renter];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            slashing.slashMissedDeadline(host, 1, callers[i]);
+        }
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+    }
+
+    function test_slashMissedDeadline_direct() public {
+        address market = makeAddr("market2");
+        slashing.grantRole(slashing.MARKETPLACE_ROLE(), market);
+        vm.expectEmit(address(staking));
+        emit IStaking.StakeSlashed(host, 50 ether, 0, address(slashing));
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.MissedDeadline, 9, 50 ether, renter, 25 ether, 25 ether);
+        vm.prank(market);
+        assertEq(slashing.slashMissedDeadline(host, 9, renter), 50 ether);
+        assertEq(token.balanceOf(renter), 25 ether);
+        assertEq(token.balanceOf(treasury), 25 ether);
+        assertEq(staking.activeStakeOf(host), 950 ether);
+        assertEq(reputation.scoreOf(host), 500); // reputation is the marketplace's part
+
+        // nothing staked: nothing taken, nothing sent
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(stranger, ISlashing.Reason.MissedDeadline, 10, 0, renter, 0, 0);
+        vm.prank(market);
+        assertEq(slashing.slashMissedDeadline(stranger, 10, renter), 0);
+        assertEq(token.balanceOf(renter), 25 ether);
+    }
+
+    function test_slashMissedDeadline_viaExpiry_capped() public {
+        _stake(host, 999_000 ether); // 1,000,000 staked: 5% = 50,000 > cap 10,000
+        uint256 id = _claimedJob();
+        vm.warp(block.timestamp + 1 hours + 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.MissedDeadline, id, 10_000 ether, renter, 5000 ether, 5000 ether);
+        marketplace.expireJob(id);
+        assertEq(staking.activeStakeOf(host), 990_000 ether);
+        assertEq(token.balanceOf(renter), 5000 ether);
+        assertEq(token.balanceOf(treasury), 5000 ether);
+    }
+
+    // ---- reportEquivocation -----------------------------------------------------------------
+
+    function test_reportEquivocation_hostSignatures() public {
+        uint256 id = _claimedJob();
+        bytes memory a = _signResult(hostKey, id, OUTPUT);
+        bytes memory b = _signResult(hostKey, id, OUTPUT_B);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.EquivocationProven(id, host, reporter, OUTPUT, OUTPUT_B);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Equivocation, 1, 500, 300);
+        vm.expectEmit(address(staking));
+        emit IStaking.StakeSlashed(host, 200 ether, 0, address(slashing));
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, reporter, 100 ether, 100 ether);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(slashing), reporter, 100 ether);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(slashing), treasury, 100 ether);
+        vm.prank(reporter);
+        uint256 amount = slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
+
+        assertEq(amount, 200 ether);
+        assertTrue(slashing.equivocationReported(id));
+        assertEq(staking.activeStakeOf(host), 800 ether);
+        assertEq(staking.totalStaked(), 1800 ether);
+        assertEq(token.balanceOf(reporter), 100 ether);
+        assertEq(token.balanceOf(treasury), 100 ether);
+        assertEq(token.balanceOf(address(slashing)), 0);
+        assertEq(reputation.scoreOf(host), 300);
+        // the job itself is untouched
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Claimed));
+    }
+
+    function test_reportEquivocation_operatorSignatures() public {
+        uint256 id = _claimedJob();
+        assertEq(_report(id, operatorKey, operatorKey), 200 ether);
+        assertEq(token.balanceOf(reporter), 100 ether);
+        assertEq(staking.activeStakeOf(host), 800 ether);
+        assertEq(staking.activeStakeOf(operator), 0);
+    }
+
+    function test_reportEquivocation_hostAndOperatorMixed_onCompletedJob() public {
+        // the host proved OUTPUT on-chain but its operator handed the renter a different result
+        uint256 id = _completedJob();
+        assertEq(_report(id, hostKey, operatorKey), 200 ether);
+        assertEq(reputation.scoreOf(host), 305); // 505 - 200
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
+    }
+
+    function test_reportEquivocation_evenAfterPayment() public {
+        uint256 id = _completedJob();
+        vm.warp(block.timestamp + 1 days + 1);
+        marketplace.releasePayments(_ids(id));
+        assertEq(_report(id, operatorKey, hostKey), 200 ether);
+    }
+
+    function test_reportEquivocation_capped() public {
+        _stake(host, 99_000 ether); // 100,000 staked: 20% = 20,000 > cap 10,000
+        uint256 id = _claimedJob();
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 10_000 ether, reporter, 5000 ether, 5000 ether);
+        assertEq(_report(id, hostKey, hostKey), 10_000 ether);
+        assertEq(staking.activeStakeOf(host), 90_000 ether);
+        assertEq(token.balanceOf(reporter), 5000 ether);
+        assertEq(token.balanceOf(treasury), 5000 ether);
+    }
+
+    function test_reportEquivocation_reachesUnbondingStake() public {
+        uint256 id = _claimedJob();
+        vm.prank(host);
+        staking.requestUnstake(MIN_STAKE); // all of it, after claiming
+        slashing.setSlashRate(ISlashing.Reason.Equivocation, 5000);
+        vm.expectEmit(address(staking));
+        emit IStaking.StakeSlashed(host, 0, 500 ether, address(slashing));
+        assertEq(_report(id, hostKey, hostKey), 500 ether);
+        IStaking.Position memory p = staking.positionOf(host);
+        assertEq(p.active, 0);
+        assertEq(p.unbonding, 500 ether);
+    }
+
+    function test_reportEquivocation_reverts_sameOutputAndAlreadyReported() public {
+        uint256 id = _claimedJob();
+        bytes memory a = _signResult(hostKey, id, OUTPUT);
+        bytes memory a2 = _signResult(operatorKey, id, OUTPUT);
+        vm.prank(reporter);
+        vm.expectRevert(ISlashing.SameOutput.selector);
+        slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT, a2);
+
+        _report(id, hostKey, hostKey);
+        bytes32 third = keccak256("third");
+        bytes memory c = _signResult(hostKey, id, third);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.AlreadyReported.selector, id));
+        slashing.reportEquivocation(host, id, OUTPUT, a, third, c);
+        assertEq(staking.activeStakeOf(host), 800 ether);
+    }
+
+    function test_reportEquivocation_reverts_notJobHost() public {
+        uint256 id = _claimedJob();
+        uint256 open = _createJob();
+        bytes memory a = _signResult(host2Key, id, OUTPUT);
+        bytes memory b = _signResult(host2Key, id, OUTPUT_B);
+        vm.startPrank(reporter);
+        // another registered host, with its own valid signatures
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NotJobHost.selector, id, host2));
+        slashing.reportEquivocation(host2, id, OUTPUT, a, OUTPUT_B, b);
+        // an unclaimed job has no host, and the zero address is never one
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NotJobHost.selector, open, host));
+        slashing.reportEquivocation(host, open, OUTPUT, a, OUTPUT_B, b);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NotJobHost.selector, open, address(0)));
+        slashing.reportEquivocation(address(0), open, OUTPUT, a, OUTPUT_B, b);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NotJobHost.selector, 999, host));
+        slashing.reportEquivocation(host, 999, OUTPUT, a, OUTPUT_B, b);
+        vm.stopPrank();
+        assertEq(staking.activeStakeOf(host2), MIN_STAKE);
+    }
+
+    function test_reportEquivocation_reverts_invalidSigner() public {
+        uint256 id = _claimedJob();
+        bytes memory good = _signResult(hostKey, id, OUTPUT);
+        bytes memory goodB = _signResult(hostKey, id, OUTPUT_B);
+        bytes memory strangerA = _signResult(malloryKey, id, OUTPUT);
+        bytes memory strangerB = _signResult(malloryKey, id, OUTPUT_B);
+        bytes memory err = abi.encodeWithSelector(ISlashing.InvalidSigner.selector, mallory, host);
+        _expectReportRevert(id, good, strangerB, err);
+        _expectReportRevert(id, strangerA, goodB, err);
+        _expectReportRevert(id, strangerA, strangerB, err);
+        // a registered host that is not this job's host
+        _expectReportRevert(
+            id,
+            good,
+            _signResult(host2Key, id, OUTPUT_B),
+            abi.encodeWithSelector(ISlashing.InvalidSigner.selector, host2, host)
+        );
+
+        // the host's signature over another job recovers to some other address here
+        bytes memory otherJob = _signResult(hostKey, id + 1, OUTPUT_B);
+        address recovered = ECDSA.recover(slashing.resultDigest(id, OUTPUT_B), otherJob);
+        assertTrue(recovered != host);
+        _expectReportRevert(id, good, otherJob, abi.encodeWithSelector(ISlashing.InvalidSigner.selector, recovered, host));
+
+        // a signature swapped between the two outputs
+        recovered = ECDSA.recover(slashing.resultDigest(id, OUTPUT), goodB);
+        _expectReportRevert(id, goodB, good, abi.encodeWithSelector(ISlashing.InvalidSigner.selector, recovered, host));
+
+        assertFalse(slashing.equivocationReported(id));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+    }
+
+    function test_reportEquivocation_reverts_signatureFromAnotherChain() public {
+        uint256 id = _claimedJob();
+        uint256 chain = block.chainid;
+        vm.chainId(84532);
+        bytes memory foreign = _signResult(hostKey, id, OUTPUT_B);
+        vm.chainId(chain);
+        bytes memory good = _signResult(hostKey, id, OUTPUT);
+        address recovered = ECDSA.recover(slashing.resultDigest(id, OUTPUT_B), foreign);
+        assertTrue(recovered != host);
+        _expectReportRevert(id, good, foreign, abi.encodeWithSelector(ISlashing.InvalidSigner.selector, recovered, host));
+    }
+
+    /// @dev Signers are checked against the operator at report time (documented behaviour).
+    function test_reportEquivocation_formerOperatorNoLongerCounts() public {
+        uint256 id = _claimedJob();
+        bytes memory a = _signResult(operatorKey, id, OUTPUT);
+        bytes memory b = _signResult(operatorKey, id, OUTPUT_B);
+        vm.prank(host);
+        registry.setOperator(address(0));
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.InvalidSigner.selector, operator, host));
+        slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
+    }
+
+    function test_reportEquivocation_reverts_malformedSignatures() public {
+        uint256 id = _claimedJob();
+        bytes memory good = _signResult(hostKey, id, OUTPUT);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(hostKey, slashing.resultDigest(id, OUTPUT_B));
+
+        // compact (EIP-2098) 64-byte, empty and overlong signatures
+        _expectReportRevert(
+            id,
+            good,
+            abi.encodePacked(r, s),
+            abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 64)
+        );
+        _expectReportRevert(
+            id, "", good, abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 0)
+        );
+        _expectReportRevert(
+            id,
+            good,
+            abi.encodePacked(r, s, v, uint8(0)),
+            abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 66)
+        );
+        // the malleable twin (high s) is refused
+        bytes32 highS = bytes32(SECP256K1_N - uint256(s));
+        _expectReportRevert(
+            id,
+            good,
+            abi.encodePacked(r, highS, v == 27 ? uint8(28) : uint8(27)),
+            abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS)
+        );
+        // an invalid v recovers nothing
+        _expectReportRevert(
+            id, good, abi.encodePacked(r, s, uint8(29)), abi.encodeWithSelector(ECDSA.ECDSAInvalidSignature.selector)
+        );
+        assertFalse(slashing.equivocationReported(id));
+    }
+
+    function test_reportEquivocation_pausedButOtherPathsWork() public {
+        uint256 id = _claimedJob();
+        uint256 disputed = _disputedJob();
+        uint256 overdue = _claimedJob();
+        vm.expectEmit(address(slashing));
+        emit Pausable.Paused(admin);
+        slashing.pause();
+        bytes memory a = _signResult(hostKey, id, OUTPUT);
+        bytes memory b = _signResult(hostKey, id, OUTPUT_B);
+        vm.prank(reporter);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
+
+        // a pause does not stop rulings, bond withdrawals or expiry slashes
+        slashing.resolveDispute(disputed, true);
+        vm.prank(renter);
+        assertEq(slashing.withdrawBond(), BOND);
+        vm.warp(block.timestamp + 1 hours + 1);
+        marketplace.expireJob(overdue);
+        // 100 for the dispute, then 5% of the 900 left
+        assertEq(staking.activeStakeOf(host), 855 ether);
+
+        vm.expectEmit(address(slashing));
+        emit Pausable.Unpaused(admin);
+        slashing.unpause();
+        vm.prank(reporter);
+        assertEq(slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b), 171 ether);
+    }
+
+    // ---- governance -------------------------------------------------------------------------
+
+    function test_governance_rejectsNonAdmin() public {
+        bytes32 role = slashing.DEFAULT_ADMIN_ROLE();
+        bytes32 pauser = slashing.PAUSER_ROLE();
+        bytes32 arbiterRole = slashing.ARBITER_ROLE();
+        address[4] memory callers = [stranger, host, renter, address(marketplace)];
+        for (uint256 i; i < callers.length; ++i) {
+            address c = callers[i];
+            vm.startPrank(c);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.setSlashRate(ISlashing.Reason.Equivocation, 0);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.setMaxSlashPerIncident(1);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.setBeneficiaryShare(10_000);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.setDisputeBond(1);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.setTreasury(c);
+            vm.expectRevert(_unauthorized(c, role));
+            slashing.grantRole(arbiterRole, c);
+            vm.expectRevert(_unauthorized(c, pauser));
+            slashing.pause();
+            vm.expectRevert(_unauthorized(c, pauser));
+            slashing.unpause();
+            vm.stopPrank();
+        }
+        assertEq(slashing.slashRateBps(ISlashing.Reason.Equivocation), 2000);
+        assertEq(slashing.maxSlashPerIncident(), 10_000 ether);
+        assertEq(slashing.beneficiaryShareBps(), 5000);
+        assertEq(slashing.disputeBond(), BOND);
+        assertEq(slashing.treasury(), treasury);
+    }
+
+    function test_setSlashRate() public {
+        for (uint8 r; r < 3; ++r) {
+            ISlashing.Reason reason = ISlashing.Reason(r);
+            vm.expectEmit(address(slashing));
+            emit ISlashing.SlashRateSet(reason, 5000);
+            slashing.setSlashRate(reason, 5000);
+            assertEq(slashing.slashRateBps(reason), 5000);
+            assertEq(slashing.slashAmount(host, reason), 500 ether);
+            vm.expectEmit(address(slashing));
+            emit ISlashing.SlashRateSet(reason, 0);
+            slashing.setSlashRate(reason, 0);
+            assertEq(slashing.slashAmount(host, reason), 0);
+            vm.expectRevert(ISlashing.InvalidParameter.selector);
+            slashing.setSlashRate(reason, 5001);
+            assertEq(slashing.slashRateBps(reason), 0);
+        }
+        // a reason outside the enum does not decode
+        (bool ok,) = address(slashing).call(abi.encodeWithSelector(Slashing.setSlashRate.selector, uint8(3), uint16(1)));
+        assertFalse(ok);
+    }
+
+    function test_setMaxSlashPerIncident() public {
+        vm.expectEmit(address(slashing));
+        emit ISlashing.MaxSlashPerIncidentSet(1);
+        slashing.setMaxSlashPerIncident(1);
+        assertEq(slashing.maxSlashPerIncident(), 1);
+        assertEq(slashing.slashAmount(host, ISlashing.Reason.Equivocation), 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.MaxSlashPerIncidentSet(type(uint256).max);
+        slashing.setMaxSlashPerIncident(type(uint256).max);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setMaxSlashPerIncident(0);
+        assertEq(slashing.maxSlashPerIncident(), type(uint256).max);
+    }
+
+    function test_setBeneficiaryShare() public {
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BeneficiaryShareSet(10_000);
+        slashing.setBeneficiaryShare(10_000);
+        assertEq(slashing.beneficiaryShareBps(), 10_000);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setBeneficiaryShare(10_001);
+        assertEq(slashing.beneficiaryShareBps(), 10_000);
+
+        // everything to the reporter
+        uint256 a = _claimedJob();
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, a, 200 ether, reporter, 200 ether, 0);
+        _report(a, hostKey, hostKey);
+        assertEq(token.balanceOf(reporter), 200 ether);
+        assertEq(token.balanceOf(treasury), 0);
+
+        // everything to the treasury
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BeneficiaryShareSet(0);
+        slashing.setBeneficiaryShare(0);
+        _stake(host, 200 ether); // back to the minimum to claim again
+        uint256 b = _claimedJob();
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, b, 200 ether, reporter, 0, 200 ether);
+        _report(b, hostKey, hostKey);
+        assertEq(token.balanceOf(reporter), 200 ether);
+        assertEq(token.balanceOf(treasury), 200 ether);
+    }
+
+    function test_setDisputeBond() public {
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeBondSet(1);
+        slashing.setDisputeBond(1);
+        assertEq(slashing.disputeBond(), 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeBondSet(type(uint96).max);
+        slashing.setDisputeBond(type(uint96).max);
+        assertEq(slashing.disputeBond(), type(uint96).max);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setDisputeBond(0);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setDisputeBond(uint256(type(uint96).max) + 1);
+        assertEq(slashing.disputeBond(), type(uint96).max);
+    }
+
+    function test_setTreasury() public {
+        address t = makeAddr("treasury2");
+        vm.expectEmit(address(slashing));
+        emit ISlashing.TreasurySet(t);
+        slashing.setTreasury(t);
+        assertEq(slashing.treasury(), t);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setTreasury(address(0));
+        assertEq(slashing.treasury(), t);
+        // slashes follow the new treasury
+        uint256 id = _claimedJob();
+        _report(id, hostKey, hostKey);
+        assertEq(token.balanceOf(t), 100 ether);
+        assertEq(token.balanceOf(treasury), 0);
+    }
+
+    function test_pause_doubleAndUnpauseWhenNotPaused() public {
+        slashing.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        slashing.pause();
+        slashing.unpause();
+        vm.expectRevert(Pausable.ExpectedPause.selector);
+        slashing.unpause();
+        assertFalse(slashing.paused());
+    }
+
+    // ---- fuzz: slash arithmetic -------------------------------------------------------------
+
+    struct SlashCase {
+        ISlashing.Reason reason;
+        uint256 active;
+        uint256 unbonding;
+        uint256 expected;
+        uint256 share;
+        address beneficiary;
+        uint256 totalStaked;
+    }
+
+    /// @dev For each reason, through its real path: the amount is rate x (active + unbonding)
+    ///      capped, taken active-first, and split beneficiary / treasury with nothing left over.
+    function testFuzz_slash(
+        uint8 reasonSeed,
+        uint256 extra,
+        uint256 unbonding,
+        uint16 rateBps,
+        uint256 cap,
+        uint16 shareBps
+    ) public {
+        SlashCase memory c;
+        c.reason = ISlashing.Reason(reasonSeed % 3);
+        extra = bound(extra, 0, 100_000_000 ether);
+        rateBps = uint16(bound(rateBps, 0, 5000));
+        cap = bound(cap, 1, 1e30);
+        shareBps = uint16(bound(shareBps, 0, 10_000));
+        slashing.setSlashRate(c.reason, rateBps);
+        slashing.setMaxSlashPerIncident(cap);
+        slashing.setBeneficiaryShare(shareBps);
+
+        if (extra != 0) _stake(host, extra);
+        uint256 id = _claimedJob();
+        c.unbonding = bound(unbonding, 0, MIN_STAKE + extra);
+        if (c.unbonding != 0) {
+            vm.prank(host);
+            staking.requestUnstake(c.unbonding);
+        }
+        c.active = MIN_STAKE + extra - c.unbonding;
+        c.expected = (c.active + c.unbonding) * rateBps / 10_000;
+        if (c.expected > cap) c.expected = cap;
+        c.share = c.expected * shareBps / 10_000;
+        c.beneficiary = c.reason == ISlashing.Reason.Equivocation ? reporter : renter;
+        c.totalStaked = staking.totalStaked();
+        assertEq(slashing.slashAmount(host, c.reason), c.expected, "slashAmount");
+
+        if (c.reason != ISlashing.Reason.MissedDeadline) _complete(id, OUTPUT);
+        if (c.reason == ISlashing.Reason.DisputeUpheld) {
+            vm.prank(renter);
+            marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        }
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, c.reason, id, c.expected, c.beneficiary, c.share, c.expected - c.share);
+        if (c.reason == ISlashing.Reason.MissedDeadline) {
+            vm.warp(block.timestamp + 1 hours + 1);
+            marketplace.expireJob(id);
+        } else if (c.reason == ISlashing.Reason.DisputeUpheld) {
+            slashing.resolveDispute(id, true);
+        } else {
+            assertEq(_report(id, hostKey, operatorKey), c.expected);
+        }
+
+        assertEq(token.balanceOf(c.beneficiary), c.share, "beneficiary share");
+        assertEq(token.balanceOf(treasury), c.expected - c.share, "treasury share");
+        assertEq(token.balanceOf(c.beneficiary) + token.balanceOf(treasury), c.expected, "split sums to taken");
+        assertEq(token.balanceOf(address(slashing)), 0, "nothing stuck");
+        assertEq(staking.totalStaked(), c.totalStaked - c.expected, "totalStaked");
+        assertEq(token.balanceOf(address(staking)), staking.totalStaked(), "staking backed");
+        uint256 fromActive = c.expected < c.active ? c.expected : c.active;
+        IStaking.Position memory p = staking.positionOf(host);
+        assertEq(p.active, c.active - fromActive, "active first");
+        assertEq(p.unbonding, c.unbonding - (c.expected - fromActive), "then unbonding");
+    }
+
+    function testFuzz_slashAmount_view(uint256 active, uint256 unbonding, uint16 rateBps, uint256 cap) public {
+        active = bound(active, 1, 100_000_000 ether);
+        unbonding = bound(unbonding, 0, active);
+        rateBps = uint16(bound(rateBps, 0, 5000));
+        cap = bound(cap, 1, type(uint256).max);
+        _stake(stranger, active);
+        if (unbonding != 0) {
+            vm.prank(stranger);
+            staking.requestUnstake(unbonding);
+        }
+        slashing.setSlashRate(ISlashing.Reason.DisputeUpheld, rateBps);
+        slashing.setMaxSlashPerIncident(cap);
+        uint256 amount = slashing.slashAmount(stranger, ISlashing.Reason.DisputeUpheld);
+        uint256 raw = active * rateBps / 10_000; // active here is the whole stake (active + unbonding)
+        assertEq(amount, raw < cap ? raw : cap);
+        assertLe(amount, cap);
+        assertLe(amount * 2, active); // never more than half the slashable stake
+        assertLe(amount * 10_000, active * rateBps);
+    }
+}
