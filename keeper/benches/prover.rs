@@ -108,8 +108,15 @@ async fn run() {
             prover.prove(&jobs(next, b)).await.unwrap();
             next += b as u64;
         }
-        let (mut total, mut inner, mut witness, mut self_verify, mut overhead, mut verify) =
-            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (
+            mut total,
+            mut inner,
+            mut witness,
+            mut self_verify,
+            mut overhead,
+            mut verify,
+            mut ezkl_verify,
+        ) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         let mut size = 0;
         for _ in 0..rounds {
             let (proof, t) = prover
@@ -123,12 +130,13 @@ async fn run() {
             self_verify.push(t.self_verify);
             overhead.push(t.total.saturating_sub(t.witness + t.prove + t.self_verify));
             size = proof.proof.len();
-            let started = Instant::now();
-            assert!(prover.verify(&proof).await.unwrap());
-            verify.push(started.elapsed());
+            let (valid, v) = prover.verify_timed(&proof).await.unwrap();
+            assert!(valid);
+            verify.push(v.total);
+            ezkl_verify.push(v.ezkl);
         }
         println!(
-            "| {b} | {} | {} | {} | {} | {} | {} | {} | {} | {size} |",
+            "| {b} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {size} |",
             ms(percentile(&total, 50.0)),
             ms(percentile(&total, 95.0)),
             ms(percentile(&inner, 50.0)),
@@ -137,6 +145,7 @@ async fn run() {
             ms(percentile(&overhead, 50.0)),
             ms(percentile(&verify, 50.0)),
             ms(percentile(&verify, 95.0)),
+            ms(percentile(&ezkl_verify, 50.0)),
         );
     }
 

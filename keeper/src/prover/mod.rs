@@ -66,6 +66,15 @@ pub struct ProveTimings {
     pub total: Duration,
 }
 
+/// Where the time of one `verify` went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VerifyTimings {
+    /// EZKL's verification, in the worker (zero when the instances did not match the jobs).
+    pub ezkl: Duration,
+    /// Everything, seen from Rust.
+    pub total: Duration,
+}
+
 /// Makes and checks proofs with a pool of EZKL workers. Cheap to share behind an `Arc`; all
 /// methods take `&self` and may run concurrently (up to `workers` at a time).
 pub struct Prover {
@@ -205,8 +214,14 @@ impl Prover {
     /// instances are not the layout of its jobs, or the Halo2 verification fails, e.g. after a
     /// changed value or proof byte). `Err(MalformedProof)`: it cannot be checked at all (unknown
     /// circuit version or batch size, wrong number of jobs or instances, empty proof).
-    #[tracing::instrument(name = "verify", skip_all, fields(jobs = proof.jobs.len(), batch_size = proof.batch_size, valid))]
     pub async fn verify(&self, proof: &Proof) -> Result<bool, ProverError> {
+        self.verify_timed(proof).await.map(|(valid, _)| valid)
+    }
+
+    /// [`Prover::verify`], also saying where the time went.
+    #[tracing::instrument(name = "verify", skip_all, fields(jobs = proof.jobs.len(), batch_size = proof.batch_size, valid))]
+    pub async fn verify_timed(&self, proof: &Proof) -> Result<(bool, VerifyTimings), ProverError> {
+        let started = Instant::now();
         check_shape(proof)?;
         if !self.config.batch_sizes.contains(&proof.batch_size) {
             return Err(ProverError::BatchSizeNotLoaded(proof.batch_size));
@@ -214,7 +229,13 @@ impl Prover {
         if proof.instances != instances_for(&proof.jobs, proof.batch_size) {
             tracing::debug!("instances are not the layout of the proof's jobs");
             tracing::Span::current().record("valid", false);
-            return Ok(false);
+            return Ok((
+                false,
+                VerifyTimings {
+                    ezkl: Duration::ZERO,
+                    total: started.elapsed(),
+                },
+            ));
         }
         let request = json!({
             "batch_size": proof.batch_size,
@@ -232,7 +253,13 @@ impl Prover {
             tracing::debug!(reason = %reply["reason"], "proof does not verify");
         }
         tracing::Span::current().record("valid", valid);
-        Ok(valid)
+        Ok((
+            valid,
+            VerifyTimings {
+                ezkl: millis(&reply["verify_ms"]),
+                total: started.elapsed(),
+            },
+        ))
     }
 
     /// The configuration the prover runs with (batch sizes sorted).
