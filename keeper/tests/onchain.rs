@@ -80,6 +80,14 @@ async fn generated_verifiers_accept_proofs_and_reject_tampering() {
             Ok(true),
             "B={batch_size}"
         );
+        let gas = Verifier::new(verifier, &provider)
+            .verifyProof(proof.proof.clone(), proof.instances.clone())
+            .estimate_gas()
+            .await
+            .unwrap();
+        eprintln!("B={batch_size}: verifyProof costs {gas} gas");
+        // ~400k fixed plus ~9k per job (docs/circuit.md); the bound catches a regression.
+        assert!(gas < 450_000 + 9_500 * batch_size as u64, "B={batch_size}: {gas} gas");
 
         // One instance changed (the low limb of the first output hash): the verifier reverts.
         let mut instances = proof.instances.clone();

@@ -147,3 +147,17 @@ async fn missing_artifacts_and_python_are_typed_errors() {
         .unwrap();
     assert!(matches!(err, ProverError::Python { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn threads_per_worker_limits_ezkl_threads() {
+    let prover = common::prover_with(|c| {
+        c.workers = 1;
+        c.threads_per_worker = Some(1);
+    })
+    .await;
+    let pid = pids(&prover)[0];
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(environ.split(|b| *b == 0).any(|kv| kv == b"RAYON_NUM_THREADS=1"));
+    let proof = prover.prove(&jobs(0, 16)).await.unwrap();
+    assert!(prover.verify(&proof).await.unwrap());
+}

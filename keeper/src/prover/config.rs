@@ -1,7 +1,7 @@
 //! How a [`crate::prover::Prover`] runs: artifacts, Python, pool size, timeouts, cache size.
 //!
 //! [`ProverConfig::from_env`] reads `VOUCH_PYTHON`, `VOUCH_PROVER_WORKERS`,
-//! `VOUCH_PROVE_TIMEOUT_MS`, `VOUCH_VERIFY_TIMEOUT_MS`, `VOUCH_PROOF_CACHE` and the artifact
+//! `VOUCH_PROVER_THREADS` (0: every core), `VOUCH_PROVE_TIMEOUT_MS`, `VOUCH_VERIFY_TIMEOUT_MS`, `VOUCH_PROOF_CACHE` and the artifact
 //! locations of [`Artifacts::from_env`].
 
 use std::path::PathBuf;
@@ -24,6 +24,10 @@ pub struct ProverConfig {
     /// worker; EZKL spreads a proof over the cores too, so 2 workers on 2 cores add throughput
     /// (measured, docs/benchmarks.md) at some cost in single-proof latency under load.
     pub workers: usize,
+    /// Threads EZKL may use in each worker (`RAYON_NUM_THREADS`); `None` lets it use every core.
+    /// With 2 workers on 2 cores, 1 thread each gives ~15% more throughput and ~60% more
+    /// latency per proof (docs/benchmarks.md).
+    pub threads_per_worker: Option<usize>,
     /// Longest a proof (witness, prove, self-verify) may take before its worker is killed.
     pub prove_timeout: Duration,
     /// Longest an off-chain verification may take before its worker is killed.
@@ -43,6 +47,7 @@ impl ProverConfig {
             artifacts,
             batch_sizes: BATCH_SIZES.to_vec(),
             workers: cores.clamp(1, 2),
+            threads_per_worker: None,
             prove_timeout: Duration::from_secs(30),
             verify_timeout: Duration::from_secs(10),
             start_timeout: Duration::from_secs(60),
@@ -63,6 +68,9 @@ impl ProverConfig {
                 ));
             }
             config.workers = n as usize;
+        }
+        if let Some(n) = env_number("VOUCH_PROVER_THREADS")? {
+            config.threads_per_worker = (n > 0).then_some(n as usize);
         }
         if let Some(ms) = env_number("VOUCH_PROVE_TIMEOUT_MS")? {
             config.prove_timeout = Duration::from_millis(ms);

@@ -115,6 +115,7 @@ impl Prover {
         let spec = WorkerSpec {
             python: config.python.clone(),
             circuits,
+            threads: config.threads_per_worker,
             start_timeout: config.start_timeout,
         };
         let pool = Pool::start(spec, config.workers.max(1)).await?;

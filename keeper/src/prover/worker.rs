@@ -29,6 +29,8 @@ const STDERR_TAIL: usize = 20;
 pub(crate) struct WorkerSpec {
     pub python: PathBuf,
     pub circuits: BTreeMap<usize, CircuitPaths>,
+    /// `RAYON_NUM_THREADS` for EZKL in the worker; `None` keeps EZKL's default (every core).
+    pub threads: Option<usize>,
     pub start_timeout: Duration,
 }
 
@@ -60,7 +62,11 @@ impl Worker {
             "tmp": tmp.path(),
             "circuits": spec.circuits.iter().map(|(b, p)| (b.to_string(), p)).collect::<BTreeMap<_, _>>(),
         });
-        let mut child = Command::new(&spec.python)
+        let mut command = Command::new(&spec.python);
+        if let Some(threads) = spec.threads {
+            command.env("RAYON_NUM_THREADS", threads.to_string());
+        }
+        let mut child = command
             .arg("-u")
             .arg("-c")
             .arg(WORKER_PY)
