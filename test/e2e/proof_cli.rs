@@ -248,6 +248,21 @@ fn every_flag_reads_from_the_environment() {
 }
 
 #[test]
+fn unwritable_output_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("no-such-dir").join("p.json");
+    let (code, _, stderr) = prove(&out);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: cannot write the proof file {}: No such file or directory (os error 2); pass a writable path (--out / VOUCH_OUT)\n",
+            out.display()
+        )
+    );
+}
+
+#[test]
 fn missing_artifacts_exit_1_and_say_to_run_setup() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run(vouch(&[

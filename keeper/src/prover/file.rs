@@ -104,7 +104,12 @@ pub async fn prove_to_file(
     let file = ProofFile::from_proof(&proof)?;
     let mut json = serde_json::to_string_pretty(&file).expect("a proof file serializes");
     json.push('\n');
-    std::fs::write(out, json).map_err(|e| ProverError::io(out, e))?;
+    std::fs::write(out, json).map_err(|e| {
+        ProverError::BadInput(format!(
+            "cannot write the proof file {}: {e}; pass a writable path (--out / VOUCH_OUT)",
+            out.display()
+        ))
+    })?;
     Ok(file)
 }
 
