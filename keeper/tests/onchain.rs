@@ -87,7 +87,10 @@ async fn generated_verifiers_accept_proofs_and_reject_tampering() {
             .unwrap();
         eprintln!("B={batch_size}: verifyProof costs {gas} gas");
         // ~400k fixed plus ~9k per job (docs/circuit.md); the bound catches a regression.
-        assert!(gas < 450_000 + 9_500 * batch_size as u64, "B={batch_size}: {gas} gas");
+        assert!(
+            gas < 450_000 + 9_500 * batch_size as u64,
+            "B={batch_size}: {gas} gas"
+        );
 
         // One instance changed (the low limb of the first output hash): the verifier reverts.
         let mut instances = proof.instances.clone();

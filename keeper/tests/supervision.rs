@@ -157,7 +157,11 @@ async fn threads_per_worker_limits_ezkl_threads() {
     .await;
     let pid = pids(&prover)[0];
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    assert!(environ.split(|b| *b == 0).any(|kv| kv == b"RAYON_NUM_THREADS=1"));
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|kv| kv == b"RAYON_NUM_THREADS=1")
+    );
     let proof = prover.prove(&jobs(0, 16)).await.unwrap();
     assert!(prover.verify(&proof).await.unwrap());
 }

@@ -1,10 +1,10 @@
 //! The prover: real EZKL (Halo2/KZG) proofs that a batch of job tuples is what the host
 //! commits to, checked on-chain by the generated `Halo2VerifierB{B}` contracts.
 //!
-//! EZKL runs in a supervised pool of Python worker processes ([`pool`], [`worker`]): each worker
+//! EZKL runs in a supervised pool of Python worker processes (`pool.rs`, `worker.rs`): each worker
 //! reads the keys once at start, proves (witness, prove, off-chain self-verification) one
 //! request at a time, and is killed and replaced on timeout or crash. Proofs are cached by their
-//! job tuples ([`cache`]). What a proof does and does not prove: docs/circuit.md.
+//! job tuples (`cache.rs`). What a proof does and does not prove: docs/circuit.md.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), vouch_keeper::prover::ProverError> {
