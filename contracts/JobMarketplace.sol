@@ -33,6 +33,9 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
     uint64 public constant MIN_DISPUTE_WINDOW = 10 minutes;
     uint64 public constant MAX_DISPUTE_WINDOW = 30 days;
     uint64 public constant MAX_JOB_DURATION_LIMIT = 365 days;
+    /// @notice A deadline (or dispute-window end) this long after a pause ends still counts as
+    ///         fallen in the pause: hosts and renters get time to act once it is over.
+    uint64 public constant PAUSE_GRACE = 1 hours;
     /// @dev The pre-paid content of an output slot before completion (see the contract doc).
     bytes32 private constant OUTPUT_UNSET = bytes32(uint256(1));
 
@@ -40,7 +43,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         // slot 0: everything the claim and proof paths check and change
         address host;
         uint40 deadline;
-        uint40 completedAt;
+        uint40 completedAt; // while Claimed: the claim time (the pause excuse needs it)
         Status status;
         // slot 1
         address renter;
@@ -62,6 +65,12 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
     uint16 public protocolFeeBps;
     uint64 public override disputeWindow = 1 days;
     uint64 public maxJobDuration = 30 days;
+
+    /// @dev Every pause ever, in time order; looked up by binary search, so old pauses keep
+    ///      excusing the deadlines that fell in them however late a job is expired.
+    PauseWindow[] private _pauses;
+    /// @dev Jobs that were ever disputed: one dispute per job, also across slashing contracts.
+    mapping(uint256 jobId => bool) private _disputed;
 
     uint256 private _jobCount;
     mapping(uint256 jobId => Stored) private _jobs;
@@ -139,8 +148,11 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         Stored storage j = _existing(jobId);
         if (msg.sender != j.renter) revert NotRenter(jobId, msg.sender);
         if (j.status != Status.Completed) revert WrongStatus(jobId, j.status);
-        uint256 endsAt = uint256(j.completedAt) + disputeWindow;
+        if (evidenceHash == bytes32(0)) revert ZeroHash();
+        if (_disputed[jobId]) revert AlreadyDisputed(jobId);
+        uint256 endsAt = _windowEnd(j.completedAt, disputeWindow);
         if (block.timestamp > endsAt) revert DisputeWindowClosed(jobId, endsAt);
+        _disputed[jobId] = true;
         j.status = Status.Disputed;
         emit JobDisputed(jobId, msg.sender, evidenceHash);
         slashing.openDispute{value: msg.value}(jobId, msg.sender, j.host, evidenceHash);
@@ -156,16 +168,19 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         if (msg.sender != host && !registry.isAuthorized(host, msg.sender)) revert NotHostOrOperator(jobId, msg.sender);
         if (!registry.canServe(host, j.modelHash)) revert HostCannotServe(host, j.modelHash);
         j.host = host;
+        j.completedAt = uint40(block.timestamp);
         j.status = Status.Claimed;
         ++_activeJobs[host];
         emit JobClaimed(jobId, host, msg.sender);
     }
 
     /// @inheritdoc IJobMarketplace
+    /// @dev Refuses while paused, so a proof is not verified (and paid for) in vain.
     function proofContext(address submitter, uint256[] calldata jobIds)
         external
         view
         override
+        whenNotPaused
         returns (address host, bytes32[] memory modelHashes, bytes32[] memory inputHashes)
     {
         host = _checkCompletable(submitter, jobIds);
@@ -203,7 +218,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             j.outputHash = output;
             emit JobCompleted(jobId, host, output);
         }
-        _activeJobs[host] -= jobIds.length;
+        // The jobs stay active (stake locked) until paid or refunded: a dispute may still come.
         reputation.record(host, IReputationRegistry.Outcome.Completion, jobIds.length);
     }
 
@@ -218,12 +233,13 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             uint256 jobId = jobIds[i];
             Stored storage j = _existing(jobId);
             if (j.status != Status.Completed) revert WrongStatus(jobId, j.status);
-            uint256 endsAt = uint256(j.completedAt) + window;
+            uint256 endsAt = _windowEnd(j.completedAt, window);
             if (block.timestamp <= endsAt) revert DisputeWindowOpen(jobId, endsAt);
             j.status = Status.Paid;
             (uint256 hostAmount, uint256 fee) = split(j.payment, j.feeBps);
             address host = j.host;
             address token = j.token;
+            --_activeJobs[host];
             emit PaymentReleased(jobId, host, token, hostAmount, fee);
             _credit(host, token, hostAmount);
             if (fee != 0) _credit(treasury_, token, fee);
@@ -234,19 +250,24 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
 
     /// @inheritdoc IJobMarketplace
     /// @dev An unclaimed job just refunds. A claimed one also slashes its host for the missed
-    ///      deadline (the renter gets the beneficiary share) and lowers its reputation.
+    ///      deadline (the renter gets the beneficiary share) and lowers its reputation, unless it
+    ///      was claimed before a pause and the deadline fell inside that pause or its grace
+    ///      period: the proof could not land. A job claimed after the pause gets no excuse.
     function expireJob(uint256 jobId) external override whenNotPaused nonReentrant {
         Stored storage j = _existing(jobId);
         Status status = j.status;
+        uint40 deadline = j.deadline;
         if (status != Status.Open && status != Status.Claimed) revert WrongStatus(jobId, status);
-        if (block.timestamp <= j.deadline) revert DeadlineNotPassed(jobId, j.deadline);
+        if (block.timestamp <= deadline) revert DeadlineNotPassed(jobId, deadline);
         j.status = Status.Expired;
         address host = j.host;
         address renter = j.renter;
-        emit JobExpired(jobId, host, msg.sender, j.payment);
+        bool claimed = status == Status.Claimed;
+        bool slash = claimed && !_excusedByPause(j.completedAt, deadline);
+        emit JobExpired(jobId, host, msg.sender, j.payment, slash);
         _credit(renter, j.token, j.payment);
-        if (status == Status.Claimed) {
-            --_activeJobs[host];
+        if (claimed) --_activeJobs[host];
+        if (slash) {
             reputation.record(host, IReputationRegistry.Outcome.Expiry, 1);
             slashing.slashMissedDeadline(host, jobId, renter);
         }
@@ -275,6 +296,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         emit DisputeSettled(jobId, upheld);
         if (upheld) {
             j.status = Status.Refunded;
+            --_activeJobs[j.host];
             _credit(j.renter, j.token, j.payment);
         } else {
             // Back to Completed: releasable at once if the window has passed meanwhile.
@@ -284,10 +306,11 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
 
     // ---- governance -------------------------------------------------------------------------
 
-    /// @notice Points at the slashing contract and moves the role that may settle disputes to it.
+    /// @notice Points at a (new) slashing contract and lets it settle disputes. A previous one
+    ///         keeps its role so the disputes open there can still be settled; governance
+    ///         revokes it (`revokeRole(SLASHING_ROLE, old)`) once they are.
     function setSlashing(ISlashing slashing_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(slashing_) == address(0)) revert InvalidParameter();
-        if (address(slashing) != address(0)) _revokeRole(SLASHING_ROLE, address(slashing));
         slashing = slashing_;
         _grantRole(SLASHING_ROLE, address(slashing_));
         emit SlashingSet(address(slashing_));
@@ -324,12 +347,16 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         emit MaxJobDurationSet(duration);
     }
 
+    /// @notice Pauses jobs: creation, claims, proofs (ProofSystem completes through here),
+    ///         disputes and expiry. Refunds, releases and withdrawals go on.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        _pauses.push(PauseWindow({pausedAt: uint40(block.timestamp), unpausedAt: 0}));
     }
 
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+        _pauses[_pauses.length - 1].unpausedAt = uint40(block.timestamp);
     }
 
     // ---- views ------------------------------------------------------------------------------
@@ -338,6 +365,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         Stored storage j = _jobs[jobId];
         Status s = j.status;
         bool hasOutput = s == Status.Completed || s == Status.Disputed || s == Status.Paid || s == Status.Refunded;
+        // completedAt holds the claim time while Claimed; it is only a completion time with an output.
         job = Job({
             renter: j.renter,
             host: j.host,
@@ -346,7 +374,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             feeBps: j.feeBps,
             status: s,
             deadline: j.deadline,
-            completedAt: j.completedAt,
+            completedAt: hasOutput ? j.completedAt : 0,
             modelHash: j.modelHash,
             inputHash: j.inputHash,
             outputHash: hasOutput ? j.outputHash : bytes32(0)
@@ -363,6 +391,21 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
 
     function activeJobsOf(address host) external view override returns (uint256) {
         return _activeJobs[host];
+    }
+
+    function disputeWindowEnd(uint256 jobId) external view override returns (uint256) {
+        Stored storage j = _existing(jobId);
+        Status s = j.status;
+        if (s != Status.Completed && s != Status.Disputed) revert WrongStatus(jobId, s);
+        return _windowEnd(j.completedAt, disputeWindow);
+    }
+
+    function pauseCount() external view override returns (uint256) {
+        return _pauses.length;
+    }
+
+    function pauseWindow(uint256 index) external view override returns (PauseWindow memory) {
+        return _pauses[index];
     }
 
     /// @notice (host share, protocol fee) of a payment; the fee rounds down.
@@ -398,6 +441,42 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             } else if (j.host != host) {
                 revert MixedHosts(jobId, j.host, host);
             }
+        }
+    }
+
+    /// @dev The pause in force at `t` or whose grace period covers `t`: found = false when
+    ///      none. Pauses are disjoint and in time order, so only the last one that started at or
+    ///      before `t` can cover it. `unpausedAt` is 0 while the pause lasts.
+    function _pauseCovering(uint256 t) private view returns (bool found, PauseWindow memory w) {
+        uint256 lo = 0;
+        uint256 hi = _pauses.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (_pauses[mid].pausedAt <= t) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0) return (false, w);
+        w = _pauses[lo - 1];
+        found = w.unpausedAt == 0 || t < uint256(w.unpausedAt) + PAUSE_GRACE;
+    }
+
+    function _excusedByPause(uint40 claimedAt, uint40 deadline) private view returns (bool) {
+        (bool found, PauseWindow memory w) = _pauseCovering(deadline);
+        // Expiry is paused during a pause, so `w` has ended here; claims made after it ended
+        // (during its grace) knew the deadline and get no excuse.
+        return found && claimedAt < w.unpausedAt;
+    }
+
+    /// @dev A window ending inside a pause (or its grace) is extended to the end of the grace,
+    ///      again while that lands in a later pause; during a pause it does not end. Each step
+    ///      moves past one pause, so the loop ends.
+    function _windowEnd(uint40 completedAt, uint64 window) private view returns (uint256 end) {
+        end = uint256(completedAt) + window;
+        while (true) {
+            (bool found, PauseWindow memory w) = _pauseCovering(end);
+            if (!found) return end;
+            if (w.unpausedAt == 0) return type(uint256).max;
+            end = uint256(w.unpausedAt) + PAUSE_GRACE;
         }
     }
 

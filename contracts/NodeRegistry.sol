@@ -151,6 +151,7 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable {
     // ---- governance -------------------------------------------------------------------------
 
     function setMarketplace(address marketplace_) external override onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (marketplace_ == address(0)) revert InvalidMarketplace();
         marketplace = IJobMarketplace(marketplace_);
         emit MarketplaceSet(marketplace_);
     }

@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IProofSystem} from "./interfaces/IProofSystem.sol";
 import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
@@ -14,9 +13,10 @@ import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
 ///         jobs' stored hashes. Order of work: the marketplace's checks (status, deadline, host,
 ///         sender), then the proof, then completion, so a wrong sender or an expired job is
 ///         refused before any verification gas is spent.
-contract ProofSystem is IProofSystem, AccessControl, Pausable, ReentrancyGuardTransient {
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-
+/// @dev Submissions pause with the marketplace (its `completeJobs` and `proofContext` are
+///      pausable): one switch, whose timing the marketplace records so that no host is slashed
+///      for a deadline that fell while proofs could not land.
+contract ProofSystem is IProofSystem, AccessControl, ReentrancyGuardTransient {
     /// @notice Public instances per job: the (hi, lo) 128-bit limbs of jobId, modelHash,
     ///         inputHash and outputHash.
     uint256 public constant INSTANCES_PER_JOB = 8;
@@ -30,7 +30,6 @@ contract ProofSystem is IProofSystem, AccessControl, Pausable, ReentrancyGuardTr
     constructor(IJobMarketplace marketplace_, address admin) {
         marketplace = marketplace_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
     }
 
     /// @inheritdoc IProofSystem
@@ -67,14 +66,6 @@ contract ProofSystem is IProofSystem, AccessControl, Pausable, ReentrancyGuardTr
         emit VerifierSet(batchSize, verifier, circuitVersion);
     }
 
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
-
     /// @inheritdoc IProofSystem
     function verifierFor(uint16 batchSize) external view override returns (VerifierInfo memory) {
         return _verifiers[batchSize];
@@ -100,7 +91,6 @@ contract ProofSystem is IProofSystem, AccessControl, Pausable, ReentrancyGuardTr
 
     function _submit(uint16 batchSize, uint256[] memory jobIds, bytes32[] memory outputs, bytes calldata proof)
         private
-        whenNotPaused
         nonReentrant
     {
         _checkShape(batchSize, jobIds.length, outputs.length);

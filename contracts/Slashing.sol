@@ -38,7 +38,11 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
 
     address public treasury;
     uint256 public maxSlashPerIncident = 10_000 ether;
+    /// @notice Share of a slash for the harmed renter (missed deadline, upheld dispute).
     uint16 public beneficiaryShareBps = 5000;
+    /// @notice Share of an equivocation slash for its reporter. Anyone may report, the host
+    ///         too, so this share is what a self-reporting host gets back.
+    uint16 public reporterShareBps = 1000;
     uint256 public override disputeBond = 0.01 ether;
     mapping(Reason => uint16) public slashRateBps;
 
@@ -171,6 +175,12 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
         emit BeneficiaryShareSet(shareBps);
     }
 
+    function setReporterShare(uint16 shareBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (shareBps > BPS) revert InvalidParameter();
+        reporterShareBps = shareBps;
+        emit ReporterShareSet(shareBps);
+    }
+
     /// @notice Applies to disputes opened afterwards.
     function setDisputeBond(uint256 bond) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bond == 0 || bond > type(uint96).max) revert InvalidParameter();
@@ -218,7 +228,7 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
 
     function _slash(address host, Reason reason, uint256 jobId, address beneficiary) private returns (uint256 taken) {
         taken = staking.slash(host, slashAmount(host, reason), address(this));
-        uint256 share = taken * beneficiaryShareBps / BPS;
+        uint256 share = taken * (reason == Reason.Equivocation ? reporterShareBps : beneficiaryShareBps) / BPS;
         uint256 treasuryShare = taken - share;
         emit Slashed(host, reason, jobId, taken, beneficiary, share, treasuryShare);
         if (share != 0) token.safeTransfer(beneficiary, share);

@@ -7,6 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
+import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
 
 /// @title Staking
 /// @notice Holds hosts' VOUCH stake. The token balance of this contract always equals
@@ -27,6 +28,8 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
     uint256 public override minimumStake = 1000 ether;
     uint64 public override unbondingPeriod = 7 days;
     uint256 public override totalStaked;
+    /// @notice Whose unfinished jobs lock a staker's withdrawals.
+    IJobMarketplace public marketplace;
 
     mapping(address staker => Position) private _positions;
 
@@ -62,12 +65,18 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStaking
-    /// @dev Not pausable: a pause must never trap stake whose unbonding has ended.
+    /// @dev Not pausable: a pause must never trap stake whose unbonding has ended. Refused while
+    ///      the staker has unfinished jobs, so a long job or a slow dispute cannot outlast the
+    ///      unbonding period and leave nothing to slash.
     function withdraw() external override nonReentrant returns (uint256 amount) {
         Position storage p = _positions[msg.sender];
         amount = p.unbonding;
         if (amount == 0) revert NothingToWithdraw();
         if (block.timestamp < p.releaseAt) revert StillUnbonding(p.releaseAt);
+        if (address(marketplace) != address(0)) {
+            uint256 active = marketplace.activeJobsOf(msg.sender);
+            if (active != 0) revert StakeLocked(active);
+        }
         p.unbonding = 0;
         p.releaseAt = 0;
         totalStaked -= amount;
@@ -110,6 +119,12 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
         }
         unbondingPeriod = unbondingPeriod_;
         emit UnbondingPeriodSet(unbondingPeriod_);
+    }
+
+    function setMarketplace(IJobMarketplace marketplace_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(marketplace_) == address(0)) revert InvalidParameter();
+        marketplace = marketplace_;
+        emit MarketplaceSet(address(marketplace_));
     }
 
     function pause() external onlyRole(PAUSER_ROLE) {

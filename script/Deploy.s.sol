@@ -74,7 +74,6 @@ contract Deploy is Script, SystemDeployer {
         _moveRole(IAccessControl(address(c.marketplace)), c.marketplace.PAUSER_ROLE(), t, deployer);
         _moveRole(IAccessControl(address(c.slashing)), c.slashing.PAUSER_ROLE(), t, deployer);
         _moveRole(IAccessControl(address(c.slashing)), c.slashing.ARBITER_ROLE(), t, deployer);
-        _moveRole(IAccessControl(address(c.proofSystem)), c.proofSystem.PAUSER_ROLE(), t, deployer);
         address[6] memory admins = [
             address(c.staking),
             address(c.registry),

@@ -25,7 +25,7 @@ struct Core {
 /// @dev The caller must be `admin` (it performs the wiring calls). Wiring:
 ///      Staking.SLASHER_ROLE -> Slashing; ReputationRegistry.WRITER_ROLE -> JobMarketplace and
 ///      Slashing; JobMarketplace.PROOF_SYSTEM_ROLE -> ProofSystem; JobMarketplace.slashing and
-///      NodeRegistry.marketplace set.
+///      NodeRegistry.marketplace and Staking.marketplace (withdrawal lock) set.
 abstract contract SystemDeployer {
     function _deployCore(VouchToken token, address admin, address treasury) internal returns (Core memory c) {
         c.staking = new Staking(token, admin);
@@ -36,6 +36,7 @@ abstract contract SystemDeployer {
         c.proofSystem = new ProofSystem(c.marketplace, admin);
 
         c.registry.setMarketplace(address(c.marketplace));
+        c.staking.setMarketplace(c.marketplace);
         c.marketplace.setSlashing(c.slashing);
         c.staking.grantRole(c.staking.SLASHER_ROLE(), address(c.slashing));
         c.reputation.grantRole(c.reputation.WRITER_ROLE(), address(c.marketplace));

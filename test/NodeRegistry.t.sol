@@ -633,9 +633,26 @@ contract NodeRegistryTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 2));
         registry.deregister();
 
-        // Once the jobs are completed the host may leave.
+        // Completed but unpaid, the jobs still hold the host: a dispute may yet come.
         _complete(jobId, OUTPUT);
         _complete(second, OUTPUT);
+        assertEq(marketplace.activeJobsOf(host), 2);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 2));
+        registry.deregister();
+        // Still at the last second of the dispute window (nothing releasable yet).
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 2));
+        registry.deregister();
+
+        // Once both are paid the host may leave.
+        vm.warp(block.timestamp + 1);
+        marketplace.releasePayments(_ids(jobId));
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
+        marketplace.releasePayments(_ids(second));
         assertEq(marketplace.activeJobsOf(host), 0);
         vm.expectEmit(address(registry));
         emit INodeRegistry.NodeDeregistered(host);
@@ -663,13 +680,76 @@ contract NodeRegistryTest is Fixture {
         assertFalse(registry.isRegistered(host));
     }
 
-    function test_deregister_withoutMarketplaceSkipsJobCheck() public {
+    /// @dev A disputed job holds the host; an upheld dispute ends it, a rejected one leaves it
+    ///      Completed, holding the host until its payment is released.
+    function test_deregister_revertsWithDisputedJob() public {
         _registerHost(host);
-        _claimedJob();
-        registry.setMarketplace(address(0));
+        uint256 upheld = _completedJob();
+        uint256 rejected = _completedJob();
+        uint256 windowEnd = block.timestamp + 1 days;
+        vm.startPrank(renter);
+        marketplace.disputeJob{value: 0.01 ether}(upheld, keccak256("evidence"));
+        marketplace.disputeJob{value: 0.01 ether}(rejected, keccak256("evidence"));
+        vm.stopPrank();
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 2));
+        registry.deregister();
+
+        slashing.resolveDispute(upheld, true);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
+
+        slashing.resolveDispute(rejected, false);
+        assertEq(uint8(_status(rejected)), uint8(IJobMarketplace.Status.Completed));
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
+
+        vm.warp(windowEnd + 1);
+        marketplace.releasePayments(_ids(rejected));
         vm.prank(host);
         registry.deregister();
         assertFalse(registry.isRegistered(host));
+    }
+
+    /// @dev An expired job ends at once, whether its host was slashed or excused by a pause.
+    function test_deregister_afterJobExpiredInPause() public {
+        _registerHost(host);
+        uint256 jobId = _claimedJob();
+        marketplace.pause();
+        vm.warp(marketplace.getJob(jobId).deadline + 1);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
+        marketplace.unpause();
+        marketplace.expireJob(jobId);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE); // excused: the deadline fell in the pause
+        vm.prank(host);
+        registry.deregister();
+        assertFalse(registry.isRegistered(host));
+    }
+
+    /// @dev A registry whose marketplace was never set has no job count to ask: deregistering
+    ///      skips the check (the deployment always sets it; the zero address cannot be set).
+    function test_deregister_registryWithoutMarketplaceSkipsJobCheck() public {
+        NodeRegistry bare = new NodeRegistry(staking, admin);
+        assertEq(address(bare.marketplace()), address(0));
+        _registerHost(host);
+        uint256 jobId = _claimedJob(); // active in the real marketplace
+        assertEq(marketplace.activeJobsOf(host), 1);
+        vm.prank(host);
+        bare.register(ENDPOINT, REGION, _models(MODEL), PRICE_PER_TOKEN);
+        vm.expectEmit(address(bare));
+        emit INodeRegistry.NodeDeregistered(host);
+        vm.prank(host);
+        bare.deregister();
+        assertFalse(bare.isRegistered(host));
+        // the wired registry still refuses
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
+        assertEq(uint8(_status(jobId)), uint8(IJobMarketplace.Status.Claimed));
     }
 
     function test_deregister_worksWhilePaused() public {
@@ -909,6 +989,23 @@ contract NodeRegistryTest is Fixture {
         emit INodeRegistry.MarketplaceSet(next);
         registry.setMarketplace(next);
         assertEq(address(registry.marketplace()), next);
+    }
+
+    function test_setMarketplace_revertsOnZero() public {
+        vm.expectRevert(INodeRegistry.InvalidMarketplace.selector);
+        registry.setMarketplace(address(0));
+        assertEq(address(registry.marketplace()), address(marketplace));
+        // nor on a registry that has none yet
+        NodeRegistry bare = new NodeRegistry(staking, admin);
+        vm.expectRevert(INodeRegistry.InvalidMarketplace.selector);
+        bare.setMarketplace(address(0));
+        assertEq(address(bare.marketplace()), address(0));
+        // the job check therefore cannot be switched off once wired
+        _registerHost(host);
+        _claimedJob();
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(INodeRegistry.HasActiveJobs.selector, host, 1));
+        registry.deregister();
     }
 
     function test_setMarketplace_onlyAdmin() public {

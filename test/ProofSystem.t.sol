@@ -129,28 +129,20 @@ contract ProofSystemTest is Fixture {
         proofSystem.submitBatch(16, _ids(id), _outs(OUTPUT), proof);
     }
 
-    function test_paused_refusesSubmissions() public {
+    function test_marketplacePause_refusesSubmissionsBeforeVerification() public {
         uint256 id = _claimedJob();
-        proofSystem.pause();
+        marketplace.pause();
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(host);
         proofSystem.submitProof(id, OUTPUT, JUNK_PROOF);
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(host);
         proofSystem.submitBatch(1, _ids(id), _outs(OUTPUT), JUNK_PROOF);
-        proofSystem.unpause();
-        assertFalse(proofSystem.paused());
-    }
-
-    function test_pause_onlyPauser() public {
-        bytes32 role = proofSystem.PAUSER_ROLE();
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role));
-        vm.prank(stranger);
-        proofSystem.pause();
-        proofSystem.pause();
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role));
-        vm.prank(stranger);
-        proofSystem.unpause();
+        marketplace.unpause();
+        // Unpaused, the same call reaches the verifier (and fails there on the junk proof).
+        vm.expectRevert(IProofSystem.InvalidProof.selector);
+        vm.prank(host);
+        proofSystem.submitProof(id, OUTPUT, JUNK_PROOF);
     }
 
     // ---- instances ----------------------------------------------------------------------------

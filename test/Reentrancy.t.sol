@@ -5,6 +5,7 @@ import {Fixture} from "./utils/Fixture.sol";
 import {ReentrantActor, ReentrantToken} from "./utils/Attackers.sol";
 import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
 import {ISlashing} from "../contracts/interfaces/ISlashing.sol";
+import {IStaking} from "../contracts/interfaces/IStaking.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @notice Malicious ETH receivers (as renter and as host) and a malicious allow-listed ERC20
@@ -252,6 +253,50 @@ contract ReentrancyTest is Fixture {
         vm.expectRevert(IJobMarketplace.NothingToWithdraw.selector);
         marketplace.withdraw(ETH);
         vm.stopPrank();
+    }
+
+    // ---- staking.withdraw from inside a payment ---------------------------------------------
+
+    /// @dev The host's stake stays locked inside its own payment callbacks: paid its bond for a
+    ///      rejected dispute while the job is still unpaid, it tries to withdraw its matured
+    ///      unbonding stake and is refused (StakeLocked); once the job is paid the same re-entry,
+    ///      from the marketplace's ETH payment, withdraws exactly once.
+    function test_host_reentersStakingWithdraw_lockedUntilJobPaid() public {
+        uint256 id = _actorHostedJob();
+        _stake(address(actor), 500 ether);
+        vm.prank(address(actor));
+        staking.requestUnstake(500 ether);
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        vm.warp(block.timestamp + 7 days);
+        slashing.resolveDispute(id, false); // bond to the host; the job is Completed, unpaid
+        assertEq(marketplace.activeJobsOf(address(actor)), 1);
+
+        bytes memory stakingWithdraw = abi.encodeCall(staking.withdraw, ());
+        actor.arm(ReentrantActor.Mode.Catch, address(staking), 0, stakingWithdraw);
+        vm.prank(address(actor));
+        assertEq(slashing.withdrawBond(), BOND);
+        assertEq(actor.reentries(), 1);
+        assertFalse(actor.lastOk());
+        assertEq(actor.lastReturn(), abi.encodeWithSelector(IStaking.StakeLocked.selector, 1));
+        assertEq(staking.positionOf(address(actor)).unbonding, 500 ether);
+        assertEq(token.balanceOf(address(actor)), 0);
+
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.activeJobsOf(address(actor)), 0);
+        actor.arm(ReentrantActor.Mode.Catch, address(staking), 0, stakingWithdraw);
+        vm.prank(address(actor));
+        assertEq(marketplace.withdraw(ETH), PAYMENT);
+        assertEq(actor.reentries(), 2);
+        assertTrue(actor.lastOk());
+        assertEq(abi.decode(actor.lastReturn(), (uint256)), 500 ether);
+        assertEq(token.balanceOf(address(actor)), 500 ether);
+        assertEq(staking.positionOf(address(actor)).unbonding, 0);
+        assertEq(staking.activeStakeOf(address(actor)), MIN_STAKE);
+        assertEq(address(actor).balance, START + BOND + PAYMENT);
+        vm.prank(address(actor));
+        vm.expectRevert(IStaking.NothingToWithdraw.selector);
+        staking.withdraw();
     }
 
     // ---- malicious allow-listed ERC20 -------------------------------------------------------

@@ -89,6 +89,7 @@ contract SlashingTest is Fixture {
         assertEq(slashing.treasury(), treasury);
         assertEq(slashing.maxSlashPerIncident(), 10_000 ether);
         assertEq(slashing.beneficiaryShareBps(), 5000);
+        assertEq(slashing.reporterShareBps(), 1000);
         assertEq(slashing.disputeBond(), 0.01 ether);
         assertEq(slashing.slashRateBps(ISlashing.Reason.MissedDeadline), 500);
         assertEq(slashing.slashRateBps(ISlashing.Reason.DisputeUpheld), 1000);
@@ -496,11 +497,11 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, 200 ether, 0, address(slashing));
         vm.expectEmit(address(slashing));
-        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, reporter, 100 ether, 100 ether);
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, reporter, 20 ether, 180 ether);
         vm.expectEmit(address(token));
-        emit IERC20.Transfer(address(slashing), reporter, 100 ether);
+        emit IERC20.Transfer(address(slashing), reporter, 20 ether);
         vm.expectEmit(address(token));
-        emit IERC20.Transfer(address(slashing), treasury, 100 ether);
+        emit IERC20.Transfer(address(slashing), treasury, 180 ether);
         vm.prank(reporter);
         uint256 amount = slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
 
@@ -508,8 +509,8 @@ contract SlashingTest is Fixture {
         assertTrue(slashing.equivocationReported(id));
         assertEq(staking.activeStakeOf(host), 800 ether);
         assertEq(staking.totalStaked(), 1800 ether);
-        assertEq(token.balanceOf(reporter), 100 ether);
-        assertEq(token.balanceOf(treasury), 100 ether);
+        assertEq(token.balanceOf(reporter), 20 ether); // the reporter share, 10%
+        assertEq(token.balanceOf(treasury), 180 ether);
         assertEq(token.balanceOf(address(slashing)), 0);
         assertEq(reputation.scoreOf(host), 300);
         // the job itself is untouched
@@ -519,7 +520,8 @@ contract SlashingTest is Fixture {
     function test_reportEquivocation_operatorSignatures() public {
         uint256 id = _claimedJob();
         assertEq(_report(id, operatorKey, operatorKey), 200 ether);
-        assertEq(token.balanceOf(reporter), 100 ether);
+        assertEq(token.balanceOf(reporter), 20 ether);
+        assertEq(token.balanceOf(treasury), 180 ether);
         assertEq(staking.activeStakeOf(host), 800 ether);
         assertEq(staking.activeStakeOf(operator), 0);
     }
@@ -543,11 +545,50 @@ contract SlashingTest is Fixture {
         _stake(host, 99_000 ether); // 100,000 staked: 20% = 20,000 > cap 10,000
         uint256 id = _claimedJob();
         vm.expectEmit(address(slashing));
-        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 10_000 ether, reporter, 5000 ether, 5000 ether);
+        emit ISlashing.Slashed(
+            host, ISlashing.Reason.Equivocation, id, 10_000 ether, reporter, 1000 ether, 9000 ether
+        );
         assertEq(_report(id, hostKey, hostKey), 10_000 ether);
         assertEq(staking.activeStakeOf(host), 90_000 ether);
-        assertEq(token.balanceOf(reporter), 5000 ether);
-        assertEq(token.balanceOf(treasury), 5000 ether);
+        assertEq(token.balanceOf(reporter), 1000 ether);
+        assertEq(token.balanceOf(treasury), 9000 ether);
+    }
+
+    /// @dev Anyone may report, the host too (from another address it controls): it gets the
+    ///      reporter share back, so at the defaults it still loses exactly 18% of its stake.
+    function test_reportEquivocation_selfReport_loses18Percent() public {
+        address hostAlt = makeAddr("host-alt"); // a second address of the host's owner
+        uint256 id = _claimedJob();
+        uint256 before = staking.slashableStakeOf(host) + token.balanceOf(host) + token.balanceOf(hostAlt);
+        assertEq(before, MIN_STAKE);
+        bytes memory a = _signResult(hostKey, id, OUTPUT);
+        bytes memory b = _signResult(operatorKey, id, OUTPUT_B);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.EquivocationProven(id, host, hostAlt, OUTPUT, OUTPUT_B);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, hostAlt, 20 ether, 180 ether);
+        vm.prank(hostAlt);
+        assertEq(slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b), 200 ether);
+
+        uint256 afterwards = staking.slashableStakeOf(host) + token.balanceOf(host) + token.balanceOf(hostAlt);
+        assertEq(afterwards, 820 ether);
+        assertEq(before - afterwards, before * 1800 / 10_000); // exactly 18%
+        assertEq(token.balanceOf(hostAlt), 20 ether);
+        assertEq(token.balanceOf(treasury), 180 ether);
+        assertEq(staking.activeStakeOf(host), 800 ether);
+        assertEq(reputation.scoreOf(host), 300); // the reputation hit is the same
+
+        // reporting from the staking key itself changes nothing either
+        _stake(host, 200 ether);
+        uint256 id2 = _claimedJob();
+        a = _signResult(hostKey, id2, OUTPUT);
+        b = _signResult(hostKey, id2, OUTPUT_B);
+        vm.prank(host);
+        assertEq(slashing.reportEquivocation(host, id2, OUTPUT, a, OUTPUT_B, b), 200 ether);
+        assertEq(staking.activeStakeOf(host), 800 ether);
+        assertEq(token.balanceOf(host), 20 ether);
+        assertEq(token.balanceOf(treasury), 360 ether);
     }
 
     function test_reportEquivocation_reachesUnbondingStake() public {
@@ -738,6 +779,8 @@ contract SlashingTest is Fixture {
             vm.expectRevert(_unauthorized(c, role));
             slashing.setBeneficiaryShare(10_000);
             vm.expectRevert(_unauthorized(c, role));
+            slashing.setReporterShare(10_000);
+            vm.expectRevert(_unauthorized(c, role));
             slashing.setDisputeBond(1);
             vm.expectRevert(_unauthorized(c, role));
             slashing.setTreasury(c);
@@ -752,6 +795,7 @@ contract SlashingTest is Fixture {
         assertEq(slashing.slashRateBps(ISlashing.Reason.Equivocation), 2000);
         assertEq(slashing.maxSlashPerIncident(), 10_000 ether);
         assertEq(slashing.beneficiaryShareBps(), 5000);
+        assertEq(slashing.reporterShareBps(), 1000);
         assertEq(slashing.disputeBond(), BOND);
         assertEq(slashing.treasury(), treasury);
     }
@@ -791,6 +835,8 @@ contract SlashingTest is Fixture {
         assertEq(slashing.maxSlashPerIncident(), type(uint256).max);
     }
 
+    /// @dev The beneficiary share is the renter's, for missed deadlines and upheld disputes; it
+    ///      does not touch equivocation (the reporter share does).
     function test_setBeneficiaryShare() public {
         vm.expectEmit(address(slashing));
         emit ISlashing.BeneficiaryShareSet(10_000);
@@ -798,7 +844,58 @@ contract SlashingTest is Fixture {
         assertEq(slashing.beneficiaryShareBps(), 10_000);
         vm.expectRevert(ISlashing.InvalidParameter.selector);
         slashing.setBeneficiaryShare(10_001);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setBeneficiaryShare(type(uint16).max);
         assertEq(slashing.beneficiaryShareBps(), 10_000);
+        assertEq(slashing.reporterShareBps(), 1000);
+
+        // everything to the renter: an upheld dispute (10% of 1000)
+        uint256 a = _disputedJob();
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.DisputeUpheld, a, 100 ether, renter, 100 ether, 0);
+        slashing.resolveDispute(a, true);
+        assertEq(token.balanceOf(renter), 100 ether);
+        assertEq(token.balanceOf(treasury), 0);
+
+        // equivocation still splits at the reporter share (20% of host2's 1000, 10% of that)
+        uint256 e = _createJob();
+        vm.prank(host2);
+        marketplace.claimJob(e, host2);
+        bytes memory sa = _signResult(host2Key, e, OUTPUT);
+        bytes memory sb = _signResult(host2Key, e, OUTPUT_B);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host2, ISlashing.Reason.Equivocation, e, 200 ether, reporter, 20 ether, 180 ether);
+        vm.prank(reporter);
+        slashing.reportEquivocation(host2, e, OUTPUT, sa, OUTPUT_B, sb);
+        assertEq(token.balanceOf(reporter), 20 ether);
+        assertEq(token.balanceOf(treasury), 180 ether);
+
+        // everything to the treasury: a missed deadline (5% of the host's 1000 again)
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BeneficiaryShareSet(0);
+        slashing.setBeneficiaryShare(0);
+        _stake(host, 100 ether); // back to the minimum to claim again
+        uint256 b = _claimedJob();
+        vm.warp(block.timestamp + 1 hours + 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.MissedDeadline, b, 50 ether, renter, 0, 50 ether);
+        marketplace.expireJob(b);
+        assertEq(token.balanceOf(renter), 100 ether);
+        assertEq(token.balanceOf(treasury), 230 ether);
+    }
+
+    /// @dev The reporter share applies to equivocation only; bounds 0..10,000 bps.
+    function test_setReporterShare() public {
+        vm.expectEmit(address(slashing));
+        emit ISlashing.ReporterShareSet(10_000);
+        slashing.setReporterShare(10_000);
+        assertEq(slashing.reporterShareBps(), 10_000);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setReporterShare(10_001);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setReporterShare(type(uint16).max);
+        assertEq(slashing.reporterShareBps(), 10_000);
+        assertEq(slashing.beneficiaryShareBps(), 5000);
 
         // everything to the reporter
         uint256 a = _claimedJob();
@@ -808,17 +905,42 @@ contract SlashingTest is Fixture {
         assertEq(token.balanceOf(reporter), 200 ether);
         assertEq(token.balanceOf(treasury), 0);
 
-        // everything to the treasury
+        // a missed deadline still splits at the beneficiary share (5% of host2's 1000)
+        uint256 m = _createJob();
+        vm.prank(host2);
+        marketplace.claimJob(m, host2);
+        vm.warp(block.timestamp + 1 hours + 1);
         vm.expectEmit(address(slashing));
-        emit ISlashing.BeneficiaryShareSet(0);
-        slashing.setBeneficiaryShare(0);
+        emit ISlashing.Slashed(host2, ISlashing.Reason.MissedDeadline, m, 50 ether, renter, 25 ether, 25 ether);
+        marketplace.expireJob(m);
+        assertEq(token.balanceOf(renter), 25 ether);
+        assertEq(token.balanceOf(treasury), 25 ether);
+
+        // nothing to the reporter
+        vm.expectEmit(address(slashing));
+        emit ISlashing.ReporterShareSet(0);
+        slashing.setReporterShare(0);
+        assertEq(slashing.reporterShareBps(), 0);
         _stake(host, 200 ether); // back to the minimum to claim again
         uint256 b = _claimedJob();
         vm.expectEmit(address(slashing));
         emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, b, 200 ether, reporter, 0, 200 ether);
         _report(b, hostKey, hostKey);
         assertEq(token.balanceOf(reporter), 200 ether);
-        assertEq(token.balanceOf(treasury), 200 ether);
+        assertEq(token.balanceOf(treasury), 225 ether);
+    }
+
+    function test_setReporterShare_onlyAdmin() public {
+        bytes32 role = slashing.DEFAULT_ADMIN_ROLE();
+        address arbiter = makeAddr("arbiter");
+        slashing.grantRole(slashing.ARBITER_ROLE(), arbiter);
+        address[4] memory callers = [stranger, reporter, arbiter, address(marketplace)];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            slashing.setReporterShare(0);
+        }
+        assertEq(slashing.reporterShareBps(), 1000);
     }
 
     function test_setDisputeBond() public {
@@ -849,7 +971,7 @@ contract SlashingTest is Fixture {
         // slashes follow the new treasury
         uint256 id = _claimedJob();
         _report(id, hostKey, hostKey);
-        assertEq(token.balanceOf(t), 100 ether);
+        assertEq(token.balanceOf(t), 180 ether);
         assertEq(token.balanceOf(treasury), 0);
     }
 
@@ -876,14 +998,16 @@ contract SlashingTest is Fixture {
     }
 
     /// @dev For each reason, through its real path: the amount is rate x (active + unbonding)
-    ///      capped, taken active-first, and split beneficiary / treasury with nothing left over.
+    ///      capped, taken active-first, and split beneficiary / treasury with nothing left over
+    ///      (the reporter share for equivocation, the renter's beneficiary share otherwise).
     function testFuzz_slash(
         uint8 reasonSeed,
         uint256 extra,
         uint256 unbonding,
         uint16 rateBps,
         uint256 cap,
-        uint16 shareBps
+        uint16 shareBps,
+        uint16 reporterBps
     ) public {
         SlashCase memory c;
         c.reason = ISlashing.Reason(reasonSeed % 3);
@@ -891,9 +1015,11 @@ contract SlashingTest is Fixture {
         rateBps = uint16(bound(rateBps, 0, 5000));
         cap = bound(cap, 1, 1e30);
         shareBps = uint16(bound(shareBps, 0, 10_000));
+        reporterBps = uint16(bound(reporterBps, 0, 10_000));
         slashing.setSlashRate(c.reason, rateBps);
         slashing.setMaxSlashPerIncident(cap);
         slashing.setBeneficiaryShare(shareBps);
+        slashing.setReporterShare(reporterBps);
 
         if (extra != 0) _stake(host, extra);
         uint256 id = _claimedJob();
@@ -905,7 +1031,8 @@ contract SlashingTest is Fixture {
         c.active = MIN_STAKE + extra - c.unbonding;
         c.expected = (c.active + c.unbonding) * rateBps / 10_000;
         if (c.expected > cap) c.expected = cap;
-        c.share = c.expected * shareBps / 10_000;
+        // the reporter share for equivocation, the (renter) beneficiary share otherwise
+        c.share = c.expected * (c.reason == ISlashing.Reason.Equivocation ? reporterBps : shareBps) / 10_000;
         c.beneficiary = c.reason == ISlashing.Reason.Equivocation ? reporter : renter;
         c.totalStaked = staking.totalStaked();
         assertEq(slashing.slashAmount(host, c.reason), c.expected, "slashAmount");

@@ -3,7 +3,9 @@ pragma solidity ^0.8.28;
 
 import {Fixture} from "./utils/Fixture.sol";
 import {Staking} from "../contracts/Staking.sol";
+import {JobMarketplace} from "../contracts/JobMarketplace.sol";
 import {IStaking} from "../contracts/interfaces/IStaking.sol";
+import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
@@ -97,6 +99,7 @@ contract StakingTest is Fixture {
         assertEq(staking.minimumStake(), 1000 ether);
         assertEq(staking.unbondingPeriod(), 7 days);
         assertEq(staking.totalStaked(), 0);
+        assertEq(address(staking.marketplace()), address(marketplace)); // wired by SystemDeployer
         assertEq(staking.MIN_UNBONDING_PERIOD(), 1 days);
         assertEq(staking.MAX_UNBONDING_PERIOD(), 90 days);
         assertEq(SLASHER_ROLE, keccak256("SLASHER_ROLE"));
@@ -508,6 +511,207 @@ contract StakingTest is Fixture {
         }
         _assertPosition(bob, 5 ether, 0, 0);
         _assertBalanceMatchesTotal();
+    }
+
+    // ---- withdraw: locked while the staker has unfinished jobs ------------------------------
+
+    uint256 internal constant EXTRA = 500 ether; // unstaked while the host keeps the minimum
+
+    /// @dev Registers `host` with MIN_STAKE + EXTRA active, so it can unstake EXTRA and still serve.
+    function _host() internal {
+        _registerHost(host);
+        _stake(host, EXTRA);
+    }
+
+    function _claimed() internal returns (uint256 id) {
+        id = _createJob();
+        vm.prank(host);
+        marketplace.claimJob(id, host);
+    }
+
+    function _locked(uint256 activeJobs) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IStaking.StakeLocked.selector, activeJobs);
+    }
+
+    /// @dev A refused withdrawal moves nothing.
+    function _expectLocked(uint256 activeJobs, uint256 active, uint64 releaseAt) internal {
+        uint256 total = staking.totalStaked();
+        vm.prank(host);
+        vm.expectRevert(_locked(activeJobs));
+        staking.withdraw();
+        _assertPosition(host, active, EXTRA, releaseAt);
+        assertEq(staking.totalStaked(), total);
+        assertEq(token.balanceOf(host), 0);
+        _assertBalanceMatchesTotal();
+    }
+
+    function _expectWithdrawn() internal {
+        vm.expectEmit(address(staking));
+        emit IStaking.Withdrawn(host, EXTRA);
+        vm.prank(host);
+        assertEq(staking.withdraw(), EXTRA);
+        assertEq(token.balanceOf(host), EXTRA);
+        _assertBalanceMatchesTotal();
+    }
+
+    function test_withdraw_lockedByClaimedJobs() public {
+        _host();
+        uint256 a = _claimed();
+        uint256 b = _claimed();
+        _unstake(host, EXTRA);
+        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
+        // still unbonding: that error comes first
+        vm.warp(releaseAt - 1);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IStaking.StillUnbonding.selector, releaseAt));
+        staking.withdraw();
+
+        vm.warp(releaseAt);
+        _expectLocked(2, MIN_STAKE, releaseAt);
+        // the jobs expire: 5% of the 1500 slashable, then 5% of the 1425 left, all from active
+        marketplace.expireJob(a);
+        _expectLocked(1, MIN_STAKE - 75 ether, releaseAt);
+        marketplace.expireJob(b);
+        assertEq(marketplace.activeJobsOf(host), 0);
+        _expectWithdrawn();
+        _assertPosition(host, MIN_STAKE - 75 ether - 71.25 ether, 0, 0);
+        assertEq(staking.totalStaked(), MIN_STAKE - 146.25 ether);
+    }
+
+    function test_withdraw_lockedByCompletedUnpaidJob_unlocksAfterRelease() public {
+        _host();
+        uint256 id = _claimed();
+        _complete(id, OUTPUT);
+        _unstake(host, EXTRA);
+        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
+        vm.warp(releaseAt); // long after the dispute window: only the release ends the job
+        _expectLocked(1, MIN_STAKE, releaseAt);
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.activeJobsOf(host), 0);
+        _expectWithdrawn();
+        _assertPosition(host, MIN_STAKE, 0, 0);
+        assertEq(staking.totalStaked(), MIN_STAKE);
+    }
+
+    function test_withdraw_lockedByDisputedJob_unlocksWhenUpheld() public {
+        _host();
+        uint256 id = _claimed();
+        _complete(id, OUTPUT);
+        vm.prank(renter);
+        marketplace.disputeJob{value: 0.01 ether}(id, keccak256("evidence"));
+        _unstake(host, EXTRA);
+        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
+        vm.warp(releaseAt);
+        _expectLocked(1, MIN_STAKE, releaseAt);
+        // upheld: the job is refunded (final) and 10% of the 1500 slashable is taken from active
+        slashing.resolveDispute(id, true);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Refunded));
+        _expectWithdrawn();
+        _assertPosition(host, MIN_STAKE - 150 ether, 0, 0);
+        assertEq(staking.totalStaked(), MIN_STAKE - 150 ether);
+    }
+
+    function test_withdraw_lockedByDisputedJob_rejectedStaysLockedUntilRelease() public {
+        _host();
+        uint256 id = _claimed();
+        _complete(id, OUTPUT);
+        vm.prank(renter);
+        marketplace.disputeJob{value: 0.01 ether}(id, keccak256("evidence"));
+        _unstake(host, EXTRA);
+        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
+        vm.warp(releaseAt);
+        _expectLocked(1, MIN_STAKE, releaseAt);
+        // rejected: the job is Completed again, unpaid, so still locked
+        slashing.resolveDispute(id, false);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
+        _expectLocked(1, MIN_STAKE, releaseAt);
+        marketplace.releasePayments(_ids(id));
+        _expectWithdrawn();
+        _assertPosition(host, MIN_STAKE, 0, 0);
+        assertEq(staking.totalStaked(), MIN_STAKE);
+    }
+
+    /// @dev The lock is per staker and on withdrawal only: unstaking stays possible (the stake
+    ///      stays slashable while unbonding), and others withdraw freely.
+    function test_withdraw_lockIsPerStakerAndWithdrawOnly() public {
+        _host();
+        _claimed();
+        vm.expectEmit(address(staking));
+        emit IStaking.UnstakeRequested(host, EXTRA, EXTRA, uint64(block.timestamp) + PERIOD);
+        _unstake(host, EXTRA);
+        _stake(alice, 10 ether);
+        _unstake(alice, 10 ether);
+        vm.warp(block.timestamp + PERIOD);
+        vm.prank(alice);
+        assertEq(staking.withdraw(), 10 ether);
+        _expectLocked(1, MIN_STAKE, uint64(block.timestamp));
+        // the operator's own (empty) position is not the host's
+        vm.prank(operator);
+        vm.expectRevert(IStaking.NothingToWithdraw.selector);
+        staking.withdraw();
+    }
+
+    /// @dev A Staking without a marketplace (never set) has no job count to ask.
+    function test_withdraw_withoutMarketplaceIsNotLocked() public {
+        Staking bare = new Staking(token, admin);
+        assertEq(address(bare.marketplace()), address(0));
+        _host();
+        _claimed(); // active in the wired marketplace
+        token.transfer(host, 10 ether);
+        vm.startPrank(host);
+        token.approve(address(bare), 10 ether);
+        bare.stake(10 ether);
+        bare.requestUnstake(10 ether);
+        vm.warp(block.timestamp + PERIOD);
+        assertEq(bare.withdraw(), 10 ether);
+        vm.stopPrank();
+        assertEq(token.balanceOf(host), 10 ether);
+    }
+
+    // ---- setMarketplace ---------------------------------------------------------------------
+
+    function test_setMarketplace() public {
+        JobMarketplace next = new JobMarketplace(registry, reputation, treasury, admin);
+        vm.expectEmit(address(staking));
+        emit IStaking.MarketplaceSet(address(next));
+        staking.setMarketplace(next);
+        assertEq(address(staking.marketplace()), address(next));
+
+        // the lock follows the marketplace set: jobs in the old one no longer count
+        _host();
+        _claimed();
+        _unstake(host, EXTRA);
+        vm.warp(block.timestamp + PERIOD);
+        assertEq(marketplace.activeJobsOf(host), 1);
+        assertEq(next.activeJobsOf(host), 0);
+        _expectWithdrawn();
+
+        vm.expectEmit(address(staking));
+        emit IStaking.MarketplaceSet(address(marketplace));
+        staking.setMarketplace(marketplace);
+        assertEq(address(staking.marketplace()), address(marketplace));
+    }
+
+    function test_setMarketplace_revertsOnZero() public {
+        vm.expectRevert(IStaking.InvalidParameter.selector);
+        staking.setMarketplace(IJobMarketplace(address(0)));
+        assertEq(address(staking.marketplace()), address(marketplace));
+    }
+
+    function test_setMarketplace_onlyAdmin() public {
+        address[4] memory callers = [stranger, slasher, address(marketplace), host];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], DEFAULT_ADMIN_ROLE));
+            staking.setMarketplace(IJobMarketplace(stranger));
+        }
+        // a pauser is not an admin
+        address pauser = makeAddr("pauser");
+        staking.grantRole(PAUSER_ROLE, pauser);
+        vm.prank(pauser);
+        vm.expectRevert(_unauthorized(pauser, DEFAULT_ADMIN_ROLE));
+        staking.setMarketplace(IJobMarketplace(stranger));
+        assertEq(address(staking.marketplace()), address(marketplace));
     }
 
     // ---- slash ------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
         ("ReputationRegistry", c.reputation_registry, vec![admin]),
         ("JobMarketplace", c.job_marketplace, vec![admin, pauser]),
         ("Slashing", c.slashing, vec![admin, pauser, arbiter]),
-        ("ProofSystem", c.proof_system, vec![admin, pauser]),
+        ("ProofSystem", c.proof_system, vec![admin]),
     ];
     for (name, address, roles) in checks {
         // Every contract here is an OpenZeppelin AccessControl; one binding reads them all.

@@ -24,6 +24,12 @@ interface IJobMarketplace {
 
     /// @notice A job as stored, unpacked. `token` is address(0) for ETH. `outputHash` is zero
     ///         until the job is completed. Its creation time is the block time of JobCreated.
+    /// @notice One pause of the marketplace; `unpausedAt` is zero while it lasts.
+    struct PauseWindow {
+        uint40 pausedAt;
+        uint40 unpausedAt;
+    }
+
     struct Job {
         address renter;
         address host;
@@ -54,7 +60,10 @@ interface IJobMarketplace {
     event JobDisputed(uint256 indexed jobId, address indexed renter, bytes32 evidenceHash);
     event DisputeSettled(uint256 indexed jobId, bool upheld);
     event PaymentReleased(uint256 indexed jobId, address indexed host, address token, uint256 hostAmount, uint256 fee);
-    event JobExpired(uint256 indexed jobId, address indexed host, address by, uint256 refund);
+    /// @notice `slashed` is false for an unclaimed job and for a job claimed before a pause
+    ///         whose deadline fell inside that pause or its grace period: a host is never
+    ///         slashed for a pause.
+    event JobExpired(uint256 indexed jobId, address indexed host, address by, uint256 refund, bool slashed);
     event Credited(address indexed account, address indexed token, uint256 amount);
     event Withdrawal(address indexed account, address indexed token, uint256 amount);
     event TokenAllowed(address indexed token, bool allowed);
@@ -67,7 +76,6 @@ interface IJobMarketplace {
     error TokenNotAllowed(address token);
     error WrongPaymentValue(uint256 sent, uint256 expected);
     error ZeroPayment();
-    error PaymentTooLarge(uint256 amount);
     error UnsupportedToken(address token);
     error ZeroHash();
     error InvalidDeadline(uint256 deadline);
@@ -80,6 +88,7 @@ interface IJobMarketplace {
     error DeadlineNotPassed(uint256 jobId, uint40 deadline);
     error DisputeWindowOpen(uint256 jobId, uint256 endsAt);
     error DisputeWindowClosed(uint256 jobId, uint256 endedAt);
+    error AlreadyDisputed(uint256 jobId);
     error MixedHosts(uint256 jobId, address host, address expected);
     error EmptyJobList();
     error LengthMismatch();
@@ -114,6 +123,14 @@ interface IJobMarketplace {
     function getJob(uint256 jobId) external view returns (Job memory);
     function jobCount() external view returns (uint256);
     function claimable(address account, address token) external view returns (uint256);
+    /// @notice Jobs of `host` not yet final: claimed, completed but unpaid, or disputed. While
+    ///         it is non-zero the host cannot deregister or withdraw stake.
     function activeJobsOf(address host) external view returns (uint256);
     function disputeWindow() external view returns (uint64);
+    /// @notice When the dispute window of a completed job ends: `completedAt + disputeWindow`,
+    ///         moved to the end of a pause's grace period when it falls inside one, so a pause
+    ///         never costs a renter the right to dispute.
+    function disputeWindowEnd(uint256 jobId) external view returns (uint256);
+    function pauseCount() external view returns (uint256);
+    function pauseWindow(uint256 index) external view returns (PauseWindow memory);
 }

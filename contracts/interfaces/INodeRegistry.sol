@@ -42,6 +42,7 @@ interface INodeRegistry {
     error ModelAlreadySupported(bytes32 modelHash);
     error ModelNotSupported(bytes32 modelHash);
     error InvalidOperator(address operator);
+    error InvalidMarketplace();
 
     function register(string calldata endpoint, bytes16 region, bytes32[] calldata models, uint96 pricePerToken)
         external;

@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 /// @title ISlashing
 /// @notice Punishes provable misbehaviour by taking stake: a missed deadline (default 5%), an
 ///         upheld dispute (10%) and equivocation (20%), each capped per incident. The slashed
-///         tokens go partly to whoever was harmed or reported (renter or reporter), the rest to
+///         tokens go partly to whoever was harmed (the renter: 50%) or reported (the reporter of
+///         an equivocation: 10%, small so a host reporting itself still loses 18%), the rest to
 ///         the treasury. Disputes carry a bond and are ruled on by the arbiter role (governance).
 interface ISlashing {
     enum Reason {
@@ -48,6 +49,7 @@ interface ISlashing {
     event SlashRateSet(Reason indexed reason, uint16 rateBps);
     event MaxSlashPerIncidentSet(uint256 amount);
     event BeneficiaryShareSet(uint16 shareBps);
+    event ReporterShareSet(uint16 shareBps);
     event DisputeBondSet(uint256 bond);
     event TreasurySet(address indexed treasury);
 

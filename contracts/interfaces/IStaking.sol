@@ -22,6 +22,7 @@ interface IStaking {
     event StakeSlashed(address indexed staker, uint256 fromActive, uint256 fromUnbonding, address indexed to);
     event MinimumStakeSet(uint256 minimumStake);
     event UnbondingPeriodSet(uint64 unbondingPeriod);
+    event MarketplaceSet(address indexed marketplace);
 
     error ZeroAmount();
     error AmountTooLarge(uint256 amount);
@@ -29,6 +30,9 @@ interface IStaking {
     error NothingToWithdraw();
     error StillUnbonding(uint64 releaseAt);
     error InvalidParameter();
+    /// @notice The staker still has unfinished jobs (claimed, unpaid or disputed): its stake
+    ///         must stay slashable until they are final.
+    error StakeLocked(uint256 activeJobs);
 
     function stake(uint256 amount) external;
     function requestUnstake(uint256 amount) external;
