@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Fixture} from "./utils/Fixture.sol";
+
+/// @notice One main call per test, everything else in setUp, for `forge test --isolate
+///         --gas-report` (isolation runs each top-level call as its own transaction, so storage
+///         starts cold as on a real chain). Figures go to docs/benchmarks.md.
+contract GasTest is Fixture {
+    string internal constant SHORT_ENDPOINT = "https://h1.vouch.example:8443"; // 29 bytes: one slot
+    uint256 internal openJob;
+    uint256 internal claimedJob;
+    uint256 internal completedJob;
+
+    function setUp() public override {
+        super.setUp();
+        _registerHost(host);
+        _stake(stranger, MIN_STAKE);
+        openJob = _createJob();
+        claimedJob = _claimedJob();
+        completedJob = _completedJob();
+        vm.warp(block.timestamp + 1 days + 1);
+        openJob = _createJob(); // a fresh job whose deadline is ahead of the warped clock
+    }
+
+    function test_gas_registerNode() public {
+        vm.prank(stranger);
+        registry.register(SHORT_ENDPOINT, REGION, _models(MODEL), PRICE_PER_TOKEN);
+        assertTrue(registry.isRegistered(stranger));
+    }
+
+    function test_gas_createJobEth() public {
+        vm.prank(renter);
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        assertEq(id, 5);
+    }
+
+    function test_gas_claimJob() public {
+        vm.prank(operator);
+        marketplace.claimJob(openJob, host);
+        assertEq(marketplace.getJob(openJob).host, host);
+    }
+
+    function test_gas_releasePayment() public {
+        marketplace.releasePayments(_ids(completedJob));
+        assertEq(marketplace.claimable(host, address(0)), PAYMENT);
+    }
+
+    function test_gas_completeJobs64() public {
+        uint256[] memory ids = new uint256[](64);
+        bytes32[] memory outs = new bytes32[](64);
+        for (uint256 i = 0; i < 64; ++i) {
+            ids[i] = _claimedJob();
+            outs[i] = keccak256(abi.encode(i));
+        }
+        vm.prank(prover);
+        uint256 g = gasleft();
+        marketplace.completeJobs(host, ids, outs);
+        emit log_named_uint("completeJobs(64) gas per job", (g - gasleft()) / 64);
+    }
+
+    function test_gas_heartbeat() public {
+        vm.prank(operator);
+        registry.heartbeat(host);
+        assertEq(registry.getNode(host).lastHeartbeat, block.timestamp);
+    }
+}

@@ -1,0 +1,1460 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Test} from "forge-std/Test.sol";
+import {console} from "forge-std/console.sol";
+import {VouchToken} from "../../../contracts/VouchToken.sol";
+import {Staking} from "../../../contracts/Staking.sol";
+import {NodeRegistry} from "../../../contracts/NodeRegistry.sol";
+import {ReputationRegistry} from "../../../contracts/ReputationRegistry.sol";
+import {JobMarketplace} from "../../../contracts/JobMarketplace.sol";
+import {Slashing} from "../../../contracts/Slashing.sol";
+import {IJobMarketplace} from "../../../contracts/interfaces/IJobMarketplace.sol";
+import {ISlashing} from "../../../contracts/interfaces/ISlashing.sol";
+
+/// @notice Drives the whole protocol (staking, registry, marketplace, slashing, reputation) from
+///         several actors and keeps an independent model of it (ghost state).
+/// @dev Every action picks its inputs mostly from the model's valid candidates (a job in the
+///      right state, a host that can serve, an account with something to withdraw) and now and
+///      then deliberately from anything (a wrong caller, a job in another state, a duplicate id,
+///      a zero output, a stranger's signature). The model decides beforehand whether the call
+///      must succeed; the call is made with try/catch and
+///        - succeeds as predicted: the model applies the same effects;
+///        - reverts as predicted: counted as a rejection;
+///        - anything else is a disagreement (`unexpectedSuccesses` / `unexpectedReverts`), which
+///          the invariant suite asserts never happens.
+///      So the suite checks not only the conservation laws but the whole state machine.
+///      Every cheatcode prank is placed immediately before its call: all model reads and
+///      signatures are computed first (a view call in between would consume the prank).
+contract ProtocolHandler is Test {
+    // ---- system ---------------------------------------------------------------------------
+
+    struct System {
+        VouchToken token;
+        VouchToken usd;
+        Staking staking;
+        NodeRegistry registry;
+        ReputationRegistry reputation;
+        JobMarketplace marketplace;
+        Slashing slashing;
+        address admin; // arbiter and parameter admin (the test contract, standing in for the timelock)
+        address prover; // holds PROOF_SYSTEM_ROLE on the marketplace
+        address treasury;
+    }
+
+    struct Actors {
+        address[] hosts;
+        uint256[] hostKeys;
+        address[] operators;
+        uint256[] operatorKeys;
+        address[] renters;
+        address reporter;
+        address outsider; // signs results without being anyone's host or operator
+        uint256 outsiderKey;
+    }
+
+    enum Action {
+        Stake,
+        RequestUnstake,
+        WithdrawStake,
+        Register,
+        Deregister,
+        CreateJob,
+        CancelJob,
+        ClaimJob,
+        CompleteJobs,
+        ExpireJob,
+        DisputeJob,
+        ResolveDispute,
+        ReleasePayments,
+        WithdrawPayment,
+        WithdrawBond,
+        ReportEquivocation,
+        Warp,
+        SetProtocolFee,
+        TogglePause
+    }
+
+    uint256 internal constant ACTIONS = 19;
+    address internal constant ETH = address(0);
+    uint256 internal constant BPS = 10_000;
+    // Protocol parameters, read from the contracts at construction (the handler changes none
+    // but the protocol fee and the pause): the model follows whatever defaults ship.
+    uint256 internal immutable MIN_STAKE;
+    uint256 internal immutable MAX_SLASH;
+    uint256 internal immutable BENEFICIARY_BPS; // renter's share of a slash
+    uint256 internal immutable REPORTER_BPS; // reporter's share of an equivocation slash
+    uint256 internal immutable RATE_MISSED;
+    uint256 internal immutable RATE_DISPUTE;
+    uint256 internal immutable RATE_EQUIVOCATION;
+    uint64 internal immutable UNBONDING;
+    uint64 internal immutable WINDOW;
+    uint256 internal immutable BOND;
+    uint256 internal immutable PAUSE_GRACE;
+    uint256 internal constant MAX_BATCH = 8;
+    bytes32 internal constant MODEL = keccak256("llama-3-8b-instruct-q4");
+    bytes32 internal constant OTHER_MODEL = keccak256("mistral-7b");
+
+    VouchToken public immutable token;
+    VouchToken public immutable usd;
+    Staking public immutable staking;
+    NodeRegistry public immutable registry;
+    ReputationRegistry public immutable reputation;
+    JobMarketplace public immutable marketplace;
+    Slashing public immutable slashing;
+    address public immutable admin;
+    address public immutable prover;
+    address public immutable treasury;
+
+    address[] internal _hosts;
+    uint256[] internal _hostKeys;
+    address[] internal _operators;
+    uint256[] internal _operatorKeys;
+    address[] internal _renters;
+    address public immutable reporter;
+    address internal immutable _outsider;
+    uint256 internal immutable _outsiderKey;
+
+    // ---- model (ghost state) --------------------------------------------------------------
+
+    struct GJob {
+        address renter;
+        address host;
+        address asset;
+        uint96 payment;
+        uint16 feeBps;
+        IJobMarketplace.Status status;
+        uint40 deadline;
+        uint40 completedAt; // as getJob shows it: 0 until completed (the claim time is kept apart)
+        uint40 claimedAt; // the pause excuse needs it
+        bytes32 model;
+        bool disputed; // a job can be disputed once, ever (the marketplace's AlreadyDisputed)
+        uint96 bond; // the open dispute's bond
+    }
+
+    GJob[] internal _jobs; // job id = index + 1
+
+    // staking
+    mapping(address => uint256) public gActive;
+    mapping(address => uint256) public gUnbonding;
+    mapping(address => uint64) public gReleaseAt;
+    // registry
+    mapping(address => bool) public gRegistered;
+    mapping(address => address) public gOperator;
+    /// Jobs of a host not yet final (Claimed, Completed, Disputed): they lock its
+    /// deregistration and its stake withdrawals.
+    mapping(address => uint256) public gActiveJobs;
+    // marketplace money, per asset
+    mapping(address => mapping(address => uint256)) public gClaimable;
+    mapping(address => uint256) public gDeposited;
+    mapping(address => uint256) public gWithdrawn;
+    uint16 public gFeeBps;
+    bool public gPaused;
+    /// Every pause in order; unpausedAt 0 while it lasts.
+    IJobMarketplace.PauseWindow[] internal _gPauses;
+    // slashing
+    uint256 public gOpenBonds;
+    mapping(address => uint256) public gBond;
+    mapping(uint256 => bool) public gReported;
+    uint256 public gBondsPaidIn;
+    uint256 public gBondsPaidOut;
+    // VOUCH balances of every holder the protocol can move tokens to
+    mapping(address => uint256) public gVouch;
+    address[] internal _vouchHolders;
+    // ETH: the total over every account ETH can reach never changes
+    uint256 public gEthTotal;
+    // clock
+    uint256 public gNow;
+    bool internal _seeding;
+    // terminal states, recorded from the contract the first time they are seen
+    mapping(uint256 => IJobMarketplace.Status) public observedTerminal;
+    uint256 public terminalCount;
+
+    // ---- bookkeeping ----------------------------------------------------------------------
+
+    uint256[ACTIONS] internal _ok;
+    uint256[ACTIONS] internal _rejected;
+    uint256[ACTIONS] internal _skipped;
+    uint256 public unexpectedSuccesses;
+    uint256 public unexpectedReverts;
+    uint256 public wrongReturnValues;
+    string public lastDisagreement;
+    uint256 public totalSlashed;
+    uint256 public excusedExpiries; // claimed jobs expired without a slash thanks to a pause
+    uint256 public excusedByEarlierPause; // ... by a pause other than the latest one
+    uint256 public claimedAfterPauseSlashed; // deadline covered, but claimed after the pause ended
+    uint256 public movedWindowCalls; // disputes and releases made with a window end a pause moved
+    uint16 public minScoreSeen = 500;
+    uint16 public maxScoreSeen = 500;
+
+    constructor(System memory s, Actors memory a) {
+        token = s.token;
+        usd = s.usd;
+        staking = s.staking;
+        registry = s.registry;
+        reputation = s.reputation;
+        marketplace = s.marketplace;
+        slashing = s.slashing;
+        admin = s.admin;
+        prover = s.prover;
+        treasury = s.treasury;
+        _hosts = a.hosts;
+        _hostKeys = a.hostKeys;
+        _operators = a.operators;
+        _operatorKeys = a.operatorKeys;
+        _renters = a.renters;
+        reporter = a.reporter;
+        _outsider = a.outsider;
+        _outsiderKey = a.outsiderKey;
+        gNow = block.timestamp;
+        gFeeBps = s.marketplace.protocolFeeBps();
+        MIN_STAKE = s.staking.minimumStake();
+        MAX_SLASH = s.slashing.maxSlashPerIncident();
+        BENEFICIARY_BPS = s.slashing.beneficiaryShareBps();
+        REPORTER_BPS = s.slashing.reporterShareBps();
+        RATE_MISSED = s.slashing.slashRateBps(ISlashing.Reason.MissedDeadline);
+        RATE_DISPUTE = s.slashing.slashRateBps(ISlashing.Reason.DisputeUpheld);
+        RATE_EQUIVOCATION = s.slashing.slashRateBps(ISlashing.Reason.Equivocation);
+        UNBONDING = s.staking.unbondingPeriod();
+        WINDOW = s.marketplace.disputeWindow();
+        BOND = s.slashing.disputeBond();
+        PAUSE_GRACE = s.marketplace.PAUSE_GRACE();
+
+        _vouchHolders.push(address(s.staking));
+        _vouchHolders.push(address(s.slashing));
+        _vouchHolders.push(s.treasury);
+        _vouchHolders.push(s.admin);
+        _vouchHolders.push(address(this));
+        _vouchHolders.push(a.reporter);
+        _vouchHolders.push(a.outsider);
+        for (uint256 i = 0; i < a.hosts.length; ++i) {
+            _vouchHolders.push(a.hosts[i]);
+            _vouchHolders.push(a.operators[i]);
+        }
+        for (uint256 i = 0; i < a.renters.length; ++i) {
+            _vouchHolders.push(a.renters[i]);
+        }
+        for (uint256 i = 0; i < _vouchHolders.length; ++i) {
+            gVouch[_vouchHolders[i]] = s.token.balanceOf(_vouchHolders[i]);
+        }
+        address[] memory ethHolders = ethAccounts();
+        for (uint256 i = 0; i < ethHolders.length; ++i) {
+            gEthTotal += ethHolders[i].balance;
+        }
+    }
+
+    /// @notice A starting state with a candidate for every action, built through the actions
+    ///         themselves (so the model follows it), so a 64-call run explores from a busy
+    ///         market instead of spending itself reaching the first claim:
+    ///         hosts 0 and 1 staked and registered with their operators; host 2 staked,
+    ///         unregistered, part of its stake unbonding; then, a day and an hour later:
+    ///         jobs 1 and 5 completed and releasable, job 2 claimed and overdue (expiry slashes),
+    ///         job 3 open and overdue, job 4 open, job 6 completed and disputed, job 7 open;
+    ///         then job 8 claimed with a deadline an hour later, and a two-hour pause from then:
+    ///         job 8 is overdue and excused by that pause, which any later pause makes an old
+    ///         one (old pauses excuse forever).
+    function seedState() external {
+        _seeding = true;
+        this.stake(0, 5000 ether); // host 0
+        this.stake(4, 5000 ether); // host 1
+        this.stake(2, 3000 ether); // host 2
+        this.requestUnstake(2, 1000 ether); // host 2: 1000 unbonding
+        this.register(0); // host 0, with operator
+        this.register(1); // host 1, with operator
+        this.createJob(0, false, 0.1 ether, 1 days, false); // 1
+        this.createJob(1, true, 100 ether, 1 days, false); // 2
+        this.createJob(2, false, 0.2 ether, 2 hours, true); // 3
+        this.createJob(0, true, 50 ether, 2 days, false); // 4
+        this.createJob(1, false, 0.3 ether, 1 days, false); // 5
+        this.claimJob(_anyJob(1), 1 << 4, true); // host 1, by its operator
+        this.claimJob(_anyJob(2), 0 << 4, false); // host 0 itself
+        this.claimJob(_anyJob(5), 1 << 4, false); // host 1
+        this.completeJobs(1, 2, true, 2); // jobs 1 and 5, one batch by host 1's operator
+        vm.warp(block.timestamp + 1 days + 1 hours);
+        gNow = block.timestamp;
+        this.createJob(2, false, 0.05 ether, 1 days, false); // 6
+        this.createJob(1, true, 20 ether, 1 days, false); // 7
+        this.claimJob(_anyJob(6), 0 << 4, true); // host 0, by its operator
+        this.completeJobs(0, 1, false, 2); // job 6
+        this.disputeJob(_anyJob(6), 2);
+        this.createJob(0, false, 0.15 ether, 1 hours, false); // 8
+        this.claimJob(_anyJob(8), 1 << 4, false); // host 1
+        this.togglePause(0); // pause
+        vm.warp(block.timestamp + 2 hours);
+        gNow = block.timestamp;
+        this.togglePause(4); // unpause, without the expiry probe
+        require(
+            gRegistered[_hosts[0]] && gRegistered[_hosts[1]] && !gRegistered[_hosts[2]] && _jobs.length == 8
+                && _jobs[0].status == IJobMarketplace.Status.Completed && _jobs[1].status == IJobMarketplace.Status.Claimed
+                && _jobs[4].status == IJobMarketplace.Status.Completed && _jobs[5].status == IJobMarketplace.Status.Disputed
+                && _jobs[7].status == IJobMarketplace.Status.Claimed && _gPauses.length == 1 && !gPaused
+                && _gPauses[0].unpausedAt == _gPauses[0].pausedAt + 2 hours
+                && gUnbonding[_hosts[2]] == 1000 ether && unexpectedReverts + unexpectedSuccesses + wrongReturnValues == 0,
+            "seed"
+        );
+        for (uint256 i = 0; i < ACTIONS; ++i) {
+            _ok[i] = 0;
+            _rejected[i] = 0;
+            _skipped[i] = 0;
+        }
+        _seeding = false;
+    }
+
+    /// @dev The job seed `_pickJob` reads as "this very job, whatever its state".
+    function _anyJob(uint256 id) internal pure returns (uint256) {
+        return ((id - 1) << 4) | 8;
+    }
+
+    /// @dev Selection seeds are hashed before use: the fuzzer favours special values (0, 1,
+    ///      max, dictionary entries), which would otherwise always take the same branch (0 is
+    ///      "1 in 8: invalid" everywhere). Amounts stay raw so their edge values still reach
+    ///      `bound`. `seedState` passes its seeds raw.
+    function _mix(uint256 x) internal view returns (uint256) {
+        return _seeding ? x : uint256(keccak256(abi.encode(x)));
+    }
+
+    modifier step() {
+        // The clock only moves forward through `warp`; keep it there whatever the runner does.
+        if (block.timestamp != gNow) vm.warp(gNow);
+        _;
+        gNow = block.timestamp;
+        _recordTerminals();
+        _trackScores();
+    }
+
+    // =========================================================================================
+    // staking
+    // =========================================================================================
+
+    function stake(uint256 hostSeed, uint256 amount) external step {
+        hostSeed = _mix(hostSeed);
+        address h = _hosts[hostSeed % _hosts.length];
+        uint256 balance = gVouch[h];
+        if (balance == 0) return _skip(Action.Stake);
+        // Mostly a round multiple of the minimum, so hosts cross the threshold both ways.
+        amount = hostSeed % 2 == 0 ? _bound(amount, 1, balance) : _min(_bound(amount, 1, 3) * MIN_STAKE, balance);
+        vm.prank(h);
+        try staking.stake(amount) {
+            gActive[h] += amount;
+            _moveVouch(h, address(staking), amount);
+            _succeeded(Action.Stake, true);
+        } catch (bytes memory err) {
+            _reverted(Action.Stake, true, err);
+        }
+    }
+
+    function requestUnstake(uint256 hostSeed, uint256 amount) external step {
+        hostSeed = _mix(hostSeed);
+        address h = _hosts[hostSeed % _hosts.length];
+        uint256 active = gActive[h];
+        if (active == 0 && hostSeed % 8 != 0) return _skip(Action.RequestUnstake);
+        // 1 in 8: more than is active; otherwise half the time only the excess over the minimum
+        // (the host stays eligible), half the time anything.
+        if (hostSeed % 8 == 0) amount = active + 1 + amount % MIN_STAKE;
+        else if (hostSeed % 2 == 0 && active > MIN_STAKE) amount = _bound(amount, 1, active - MIN_STAKE);
+        else amount = _bound(amount, 1, active);
+        bool valid = amount <= active;
+        vm.prank(h);
+        try staking.requestUnstake(amount) {
+            if (!valid) return _unexpectedSuccess(Action.RequestUnstake);
+            gActive[h] -= amount;
+            gUnbonding[h] += amount;
+            gReleaseAt[h] = uint64(block.timestamp) + UNBONDING;
+            _succeeded(Action.RequestUnstake, true);
+        } catch (bytes memory err) {
+            _reverted(Action.RequestUnstake, valid, err);
+        }
+    }
+
+    function withdrawStake(uint256 hostSeed) external step {
+        hostSeed = _mix(hostSeed);
+        // 1 in 8: a host whose unbonding stake is not free yet (period running, or jobs unfinished).
+        address h = hostSeed % 8 == 0 ? _pickHost(hostSeed >> 3, _stakeNotYetFree) : _pickHost(hostSeed, _canWithdrawStake);
+        if (!_canWithdrawStake(h) && hostSeed % 8 != 0) return _skip(Action.WithdrawStake);
+        _withdrawStake(h);
+    }
+
+    function _withdrawStake(address h) internal {
+        bool valid = _canWithdrawStake(h);
+        uint256 expected = gUnbonding[h];
+        vm.prank(h);
+        try staking.withdraw() returns (uint256 amount) {
+            if (!valid) return _unexpectedSuccess(Action.WithdrawStake);
+            gUnbonding[h] = 0;
+            gReleaseAt[h] = 0;
+            _moveVouch(address(staking), h, expected);
+            _succeeded(Action.WithdrawStake, amount == expected);
+        } catch (bytes memory err) {
+            _reverted(Action.WithdrawStake, valid, err);
+        }
+    }
+
+    // =========================================================================================
+    // registry
+    // =========================================================================================
+
+    function register(uint256 hostSeed) external step {
+        hostSeed = _mix(hostSeed);
+        address h = _pickHost(hostSeed, _canRegister);
+        bool valid = _canRegister(h);
+        if (!valid && hostSeed % 8 != 0) return _skip(Action.Register);
+        uint256 i = _hostIndex(h);
+        // Host 0 also serves OTHER_MODEL; the others only MODEL.
+        bytes32[] memory models = new bytes32[](i == 0 ? 2 : 1);
+        models[0] = MODEL;
+        if (i == 0) models[1] = OTHER_MODEL;
+        vm.prank(h);
+        try registry.register("https://host.vouch.example:8443", bytes16("eu-west-1"), models, 2 gwei) {
+            if (!valid) return _unexpectedSuccess(Action.Register);
+            gRegistered[h] = true;
+            // Most hosts name their operator (the keeper's hot key) right away.
+            if (hostSeed % 4 != 3) {
+                vm.prank(h);
+                registry.setOperator(_operators[i]);
+                gOperator[h] = _operators[i];
+            }
+            _succeeded(Action.Register, true);
+        } catch (bytes memory err) {
+            _reverted(Action.Register, valid, err);
+        }
+    }
+
+    function deregister(uint256 hostSeed) external step {
+        hostSeed = _mix(hostSeed);
+        // Hosts rarely leave: 3 in 4 calls do nothing (so most runs keep hosts serving).
+        if (hostSeed % 4 != 0) return _skip(Action.Deregister);
+        hostSeed >>= 2;
+        // 1 in 8: a registered host with unfinished jobs.
+        address h = hostSeed % 8 == 0 ? _pickHost(hostSeed >> 3, _hasUnfinishedJobs) : _pickHost(hostSeed, _canDeregister);
+        bool valid = _canDeregister(h);
+        if (!valid && hostSeed % 8 != 0) return _skip(Action.Deregister);
+        vm.prank(h);
+        try registry.deregister() {
+            if (!valid) return _unexpectedSuccess(Action.Deregister);
+            gRegistered[h] = false;
+            gOperator[h] = address(0);
+            _succeeded(Action.Deregister, true);
+        } catch (bytes memory err) {
+            _reverted(Action.Deregister, valid, err);
+        }
+    }
+
+    // =========================================================================================
+    // marketplace
+    // =========================================================================================
+
+    function createJob(uint256 renterSeed, bool inUsd, uint256 payment, uint256 duration, bool otherModel)
+        external
+        step
+    {
+        address r = _renters[renterSeed % _renters.length];
+        address asset = inUsd ? address(usd) : ETH;
+        payment = _bound(payment, 1, inUsd ? 5000 ether : 1 ether);
+        uint40 deadline = uint40(block.timestamp + _bound(duration, 1 minutes, 2 days));
+        bytes32 model = otherModel ? OTHER_MODEL : MODEL;
+        bytes32 input = keccak256(abi.encode("input", _jobs.length, renterSeed));
+        uint256 expectedId = _jobs.length + 1;
+        bool valid = !gPaused;
+        vm.prank(r);
+        try marketplace.createJob{value: inUsd ? 0 : payment}(model, input, asset, uint96(payment), deadline) returns (
+            uint256 id
+        ) {
+            if (!valid) return _unexpectedSuccess(Action.CreateJob);
+            _jobs.push(
+                GJob({
+                    renter: r,
+                    host: address(0),
+                    asset: asset,
+                    payment: uint96(payment),
+                    feeBps: gFeeBps,
+                    status: IJobMarketplace.Status.Open,
+                    deadline: deadline,
+                    completedAt: 0,
+                    claimedAt: 0,
+                    model: model,
+                    disputed: false,
+                    bond: 0
+                })
+            );
+            gDeposited[asset] += payment;
+            _succeeded(Action.CreateJob, id == expectedId);
+        } catch (bytes memory err) {
+            _reverted(Action.CreateJob, valid, err);
+        }
+    }
+
+    function cancelJob(uint256 jobSeed, uint256 callerSeed) external step {
+        jobSeed = _mix(jobSeed);
+        callerSeed = _mix(callerSeed);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_OPEN);
+        if (!found) return _skip(Action.CancelJob);
+        GJob storage j = _jobs[id - 1];
+        // 1 in 8: someone else than the renter.
+        address caller = callerSeed % 8 == 0 ? _renters[(callerSeed >> 3) % _renters.length] : j.renter;
+        bool valid = caller == j.renter && j.status == IJobMarketplace.Status.Open;
+        vm.prank(caller);
+        try marketplace.cancelJob(id) {
+            if (!valid) return _unexpectedSuccess(Action.CancelJob);
+            j.status = IJobMarketplace.Status.Cancelled;
+            _credit(j.renter, j.asset, j.payment);
+            _succeeded(Action.CancelJob, true);
+        } catch (bytes memory err) {
+            _reverted(Action.CancelJob, valid, err);
+        }
+    }
+
+    function claimJob(uint256 jobSeed, uint256 hostSeed, bool viaOperator) external step {
+        jobSeed = _mix(jobSeed);
+        hostSeed = _mix(hostSeed);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_CLAIMABLE);
+        if (!found) return _skip(Action.ClaimJob);
+        GJob storage j = _jobs[id - 1];
+        address h = _pickServingHost(hostSeed, j.model);
+        address caller = viaOperator && gOperator[h] != address(0) ? gOperator[h] : h;
+        // 1 in 16: some host's operator key, usually not this host's.
+        if (hostSeed % 16 == 15) caller = _operators[(hostSeed >> 4) % _operators.length];
+        bool valid = !gPaused && j.status == IJobMarketplace.Status.Open && block.timestamp <= j.deadline
+            && _authorized(h, caller) && _canServe(h, j.model);
+        vm.prank(caller);
+        try marketplace.claimJob(id, h) {
+            if (!valid) return _unexpectedSuccess(Action.ClaimJob);
+            j.host = h;
+            j.claimedAt = uint40(block.timestamp);
+            j.status = IJobMarketplace.Status.Claimed;
+            ++gActiveJobs[h];
+            _succeeded(Action.ClaimJob, true);
+        } catch (bytes memory err) {
+            _reverted(Action.ClaimJob, valid, err);
+        }
+    }
+
+    /// @dev Completion as the proof system does it (the prover holds its role): a batch of one
+    ///      host's claimed jobs, submitted for the host or by its operator.
+    function completeJobs(uint256 hostSeed, uint256 count, bool viaOperator, uint256 noise) external step {
+        hostSeed = _mix(hostSeed);
+        noise = _mix(noise);
+        address h = _pickHost(hostSeed, _hasCompletable);
+        uint256[] memory candidates = _completableOf(h);
+        bool addNoise = noise % 8 == 0 && _jobs.length != 0;
+        if (candidates.length == 0 && !addNoise) return _skip(Action.CompleteJobs);
+        uint256 n = candidates.length == 0 ? 0 : _bound(count, 1, _min(candidates.length, MAX_BATCH));
+        uint256[] memory ids = new uint256[](n + (addNoise ? 1 : 0));
+        uint256 start = candidates.length == 0 ? 0 : (count >> 8) % candidates.length;
+        for (uint256 i = 0; i < n; ++i) {
+            ids[i] = candidates[(start + i) % candidates.length];
+        }
+        // Noise: any job (a wrong state, another host's, or a duplicate of the batch).
+        if (addNoise) ids[n] = (noise >> 3) % _jobs.length + 1;
+        bytes32[] memory outputs = new bytes32[](ids.length);
+        for (uint256 i = 0; i < ids.length; ++i) {
+            outputs[i] = keccak256(abi.encode("output", ids[i], noise));
+        }
+        if (noise % 32 == 1 && ids.length != 0) outputs[ids.length - 1] = bytes32(0);
+        address submitter = viaOperator && gOperator[h] != address(0) ? gOperator[h] : h;
+        bool valid = !gPaused && _validCompletion(submitter, ids, outputs);
+        vm.prank(prover);
+        try marketplace.completeJobs(submitter, ids, outputs) returns (address got) {
+            if (!valid) return _unexpectedSuccess(Action.CompleteJobs);
+            address jobHost = _jobs[ids[0] - 1].host;
+            for (uint256 i = 0; i < ids.length; ++i) {
+                GJob storage j = _jobs[ids[i] - 1];
+                j.status = IJobMarketplace.Status.Completed;
+                j.completedAt = uint40(block.timestamp);
+            }
+            // Completed jobs stay unfinished (a dispute may come) until paid or refunded.
+            _succeeded(Action.CompleteJobs, got == jobHost);
+        } catch (bytes memory err) {
+            _reverted(Action.CompleteJobs, valid, err);
+        }
+    }
+
+    function expireJob(uint256 jobSeed, uint256 callerSeed) external step {
+        jobSeed = _mix(jobSeed);
+        callerSeed = _mix(callerSeed);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_EXPIRABLE);
+        if (!found) return _skip(Action.ExpireJob);
+        // Anyone may expire: the reporter or a renter.
+        _expire(id, callerSeed % 2 == 0 ? reporter : _renters[(callerSeed >> 1) % _renters.length]);
+    }
+
+    function _expire(uint256 id, address caller) internal {
+        GJob storage j = _jobs[id - 1];
+        IJobMarketplace.Status s = j.status;
+        bool valid = !gPaused && (s == IJobMarketplace.Status.Open || s == IJobMarketplace.Status.Claimed)
+            && block.timestamp > j.deadline;
+        vm.prank(caller);
+        try marketplace.expireJob(id) {
+            if (!valid) return _unexpectedSuccess(Action.ExpireJob);
+            j.status = IJobMarketplace.Status.Expired;
+            _credit(j.renter, j.asset, j.payment);
+            if (s == IJobMarketplace.Status.Claimed) {
+                --gActiveJobs[j.host];
+                // No slash (nor reputation loss) for a deadline covered by a pause that ended
+                // after the claim, however old that pause is.
+                (bool covered, uint256 k) = _gCovering(j.deadline);
+                bool excused = covered && j.claimedAt < _gPauses[k].unpausedAt;
+                if (excused) {
+                    ++excusedExpiries;
+                    if (k + 1 != _gPauses.length) ++excusedByEarlierPause;
+                } else {
+                    if (covered) ++claimedAfterPauseSlashed;
+                    _slashModel(j.host, RATE_MISSED, BENEFICIARY_BPS, j.renter);
+                }
+            }
+            _succeeded(Action.ExpireJob, true);
+        } catch (bytes memory err) {
+            _reverted(Action.ExpireJob, valid, err);
+        }
+    }
+
+    function disputeJob(uint256 jobSeed, uint256 callerSeed) external step {
+        jobSeed = _mix(jobSeed);
+        callerSeed = _mix(callerSeed);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_DISPUTABLE);
+        if (!found) return _skip(Action.DisputeJob);
+        GJob storage j = _jobs[id - 1];
+        // 1 in 8: another renter; 1 in 16: a wrong bond.
+        address caller = callerSeed % 8 == 0 ? _renters[(callerSeed >> 3) % _renters.length] : j.renter;
+        _dispute(id, caller, callerSeed % 16 == 1 ? BOND / 2 : BOND);
+    }
+
+    function _dispute(uint256 id, address caller, uint256 bond) internal {
+        GJob storage j = _jobs[id - 1];
+        bool valid = !gPaused && caller == j.renter && j.status == IJobMarketplace.Status.Completed
+            && block.timestamp <= _windowEnd(j) && !j.disputed && bond == BOND;
+        vm.prank(caller);
+        try marketplace.disputeJob{value: bond}(id, keccak256(abi.encode("evidence", id))) {
+            if (!valid) return _unexpectedSuccess(Action.DisputeJob);
+            if (_windowEnd(j) != uint256(j.completedAt) + WINDOW) ++movedWindowCalls;
+            j.status = IJobMarketplace.Status.Disputed;
+            j.disputed = true;
+            j.bond = uint96(bond);
+            gOpenBonds += bond;
+            gBondsPaidIn += bond;
+            _succeeded(Action.DisputeJob, true);
+        } catch (bytes memory err) {
+            _reverted(Action.DisputeJob, valid, err);
+        }
+    }
+
+    /// @dev The arbiter (the admin, standing in for the timelock) rules.
+    function resolveDispute(uint256 jobSeed, bool upheld) external step {
+        jobSeed = _mix(jobSeed);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_DISPUTED);
+        if (!found) return _skip(Action.ResolveDispute);
+        GJob storage j = _jobs[id - 1];
+        bool valid = j.status == IJobMarketplace.Status.Disputed;
+        vm.prank(admin);
+        try slashing.resolveDispute(id, upheld) {
+            if (!valid) return _unexpectedSuccess(Action.ResolveDispute);
+            gOpenBonds -= j.bond;
+            gBond[upheld ? j.renter : j.host] += j.bond;
+            j.bond = 0;
+            if (upheld) {
+                j.status = IJobMarketplace.Status.Refunded;
+                --gActiveJobs[j.host];
+                _credit(j.renter, j.asset, j.payment);
+                _slashModel(j.host, RATE_DISPUTE, BENEFICIARY_BPS, j.renter);
+            } else {
+                j.status = IJobMarketplace.Status.Completed;
+            }
+            _succeeded(Action.ResolveDispute, true);
+        } catch (bytes memory err) {
+            _reverted(Action.ResolveDispute, valid, err);
+        }
+    }
+
+    function releasePayments(uint256 jobSeed, uint256 count, uint256 noise) external step {
+        jobSeed = _mix(jobSeed);
+        noise = _mix(noise);
+        uint256[] memory candidates = _releasable();
+        bool addNoise = noise % 8 == 0 && _jobs.length != 0;
+        if (candidates.length == 0 && !addNoise) return _skip(Action.ReleasePayments);
+        uint256 n = candidates.length == 0 ? 0 : _bound(count, 1, _min(candidates.length, MAX_BATCH));
+        uint256[] memory ids = new uint256[](n + (addNoise ? 1 : 0));
+        uint256 start = candidates.length == 0 ? 0 : jobSeed % candidates.length;
+        for (uint256 i = 0; i < n; ++i) {
+            ids[i] = candidates[(start + i) % candidates.length];
+        }
+        if (addNoise) (ids[n],) = _pickJob(noise & ~uint256(7), K_RELEASABLE_SOON); // a near miss or any job
+        _release(ids);
+    }
+
+    function _release(uint256[] memory ids) internal {
+        bool valid = _validRelease(ids);
+        vm.prank(reporter); // anyone may release
+        try marketplace.releasePayments(ids) {
+            if (!valid) return _unexpectedSuccess(Action.ReleasePayments);
+            for (uint256 i = 0; i < ids.length; ++i) {
+                GJob storage j = _jobs[ids[i] - 1];
+                if (_windowEnd(j) != uint256(j.completedAt) + WINDOW) ++movedWindowCalls;
+                j.status = IJobMarketplace.Status.Paid;
+                --gActiveJobs[j.host];
+                uint256 fee = uint256(j.payment) * j.feeBps / BPS;
+                _credit(j.host, j.asset, j.payment - fee);
+                _credit(treasury, j.asset, fee);
+            }
+            _succeeded(Action.ReleasePayments, true);
+        } catch (bytes memory err) {
+            _reverted(Action.ReleasePayments, valid, err);
+        }
+    }
+
+    /// @dev Renters, hosts and the treasury pull what they were credited.
+    function withdrawPayment(uint256 accountSeed, bool inUsd) external step {
+        accountSeed = _mix(accountSeed);
+        address asset = inUsd ? address(usd) : ETH;
+        address[] memory accounts = payees();
+        address a = accounts[accountSeed % accounts.length];
+        if (gClaimable[a][asset] == 0) {
+            for (uint256 k = 1; k < accounts.length; ++k) {
+                address b = accounts[(accountSeed % accounts.length + k) % accounts.length];
+                if (gClaimable[b][asset] != 0) {
+                    a = b;
+                    break;
+                }
+            }
+        }
+        uint256 expected = gClaimable[a][asset];
+        if (expected == 0 && accountSeed % 8 != 0) return _skip(Action.WithdrawPayment);
+        bool valid = expected != 0;
+        uint256 ethBefore = a.balance;
+        uint256 usdBefore = usd.balanceOf(a);
+        vm.prank(a);
+        try marketplace.withdraw(asset) returns (uint256 amount) {
+            if (!valid) return _unexpectedSuccess(Action.WithdrawPayment);
+            gClaimable[a][asset] = 0;
+            gWithdrawn[asset] += expected;
+            bool received = inUsd ? usd.balanceOf(a) == usdBefore + expected : a.balance == ethBefore + expected;
+            _succeeded(Action.WithdrawPayment, amount == expected && received);
+        } catch (bytes memory err) {
+            _reverted(Action.WithdrawPayment, valid, err);
+        }
+    }
+
+    // =========================================================================================
+    // slashing
+    // =========================================================================================
+
+    function withdrawBond(uint256 accountSeed) external step {
+        accountSeed = _mix(accountSeed);
+        address[] memory accounts = bondHolders();
+        address a = accounts[accountSeed % accounts.length];
+        if (gBond[a] == 0) {
+            for (uint256 k = 1; k < accounts.length; ++k) {
+                address b = accounts[(accountSeed % accounts.length + k) % accounts.length];
+                if (gBond[b] != 0) {
+                    a = b;
+                    break;
+                }
+            }
+        }
+        uint256 expected = gBond[a];
+        if (expected == 0 && accountSeed % 8 != 0) return _skip(Action.WithdrawBond);
+        bool valid = expected != 0;
+        uint256 before = a.balance;
+        vm.prank(a);
+        try slashing.withdrawBond() returns (uint256 amount) {
+            if (!valid) return _unexpectedSuccess(Action.WithdrawBond);
+            gBond[a] = 0;
+            gBondsPaidOut += expected;
+            _succeeded(Action.WithdrawBond, amount == expected && a.balance == before + expected);
+        } catch (bytes memory err) {
+            _reverted(Action.WithdrawBond, valid, err);
+        }
+    }
+
+    /// @dev Two EIP-712 results for one job, signed with real keys: the host's, its operator's,
+    ///      or (invalid) an outsider's; now and then the same output twice or the wrong host.
+    function reportEquivocation(uint256 jobSeed, uint256 mode, bytes32 outA, bytes32 outB) external step {
+        jobSeed = _mix(jobSeed);
+        mode = _mix(mode);
+        (uint256 id, bool found) = _pickJob(jobSeed, K_EQUIVOCABLE);
+        if (!found) return _skip(Action.ReportEquivocation);
+        Report memory r = _buildReport(id, mode, outA, outB);
+        vm.prank(reporter);
+        try slashing.reportEquivocation(r.host, id, r.outA, r.sigA, r.outB, r.sigB) returns (uint256 amount) {
+            if (!r.valid) return _unexpectedSuccess(Action.ReportEquivocation);
+            gReported[id] = true;
+            uint256 expected = _slashModel(r.host, RATE_EQUIVOCATION, REPORTER_BPS, reporter);
+            _succeeded(Action.ReportEquivocation, amount == expected);
+        } catch (bytes memory err) {
+            _reverted(Action.ReportEquivocation, r.valid, err);
+        }
+    }
+
+    struct Report {
+        address host;
+        bytes32 outA;
+        bytes32 outB;
+        bytes sigA;
+        bytes sigB;
+        bool valid;
+    }
+
+    function _buildReport(uint256 id, uint256 mode, bytes32 outA, bytes32 outB) internal view returns (Report memory r) {
+        GJob storage j = _jobs[id - 1];
+        uint256 hi = j.host != address(0) ? _hostIndex(j.host) : mode % _hosts.length;
+        r.host = _hosts[hi];
+        if (mode % 16 == 15) r.host = _hosts[(hi + 1) % _hosts.length];
+        if (mode % 16 == 14) outB = outA;
+        else if (outA == outB) outB = bytes32(uint256(outA) ^ 1);
+        r.outA = outA;
+        r.outB = outB;
+        (address signerA, uint256 keyA, address signerB, uint256 keyB) = _equivocationSigners(hi, mode);
+        r.sigA = _sign(keyA, id, outA);
+        r.sigB = _sign(keyB, id, outB);
+        r.valid = outA != outB && !gReported[id] && j.host != address(0) && j.host == r.host
+            && _authorized(r.host, signerA) && _authorized(r.host, signerB);
+    }
+
+    // =========================================================================================
+    // time and parameters
+    // =========================================================================================
+
+    /// @dev Mostly minutes to hours; 1 in 4 up to 3 days (deadlines, dispute windows); 1 in 16
+    ///      a long jump, up to two years (unbonding periods, reputation decay over many
+    ///      half-lives, down to the 16-half-life cut-off).
+    ///      1 in 4 lands exactly on a boundary (a deadline, the end of a dispute window, the end
+    ///      of an unbonding period) or one second past it, where off-by-one errors live.
+    ///      Such a warp then probes the boundary at once: expiry at a deadline, release or
+    ///      dispute at the end of a dispute window, withdrawal at the end of unbonding.
+    function warp(uint256 seconds_) external step {
+        seconds_ = _mix(seconds_);
+        if (seconds_ % 4 == 3) {
+            (uint256 at, uint8 kind, uint256 subject) = _boundaryAfterNow(seconds_ >> 2);
+            if (at != 0) {
+                vm.warp(at);
+                _succeeded(Action.Warp, true);
+                if (kind == B_DEADLINE) {
+                    _expire(subject, reporter);
+                } else if (kind == B_WINDOW) {
+                    // Both sides: at the window's last second a dispute is still on time and a
+                    // release too early; a second later the reverse. The invalid one goes first.
+                    GJob storage j = _jobs[subject - 1];
+                    if (at == _windowEnd(j)) {
+                        _release(_single(subject));
+                        _dispute(subject, j.renter, BOND);
+                    } else {
+                        _dispute(subject, j.renter, BOND);
+                        _release(_single(subject));
+                    }
+                } else {
+                    _withdrawStake(_hosts[subject]);
+                }
+                return;
+            }
+        }
+        uint256 r = seconds_ >> 4;
+        uint256 by;
+        if (seconds_ % 16 == 0) by = r % 2 == 0 ? _bound(r >> 1, 7 days, 120 days) : _bound(r >> 1, 120 days, 730 days);
+        else if (seconds_ % 4 == 1) by = _bound(r, 1 hours, 3 days);
+        else by = _bound(r, 1 minutes, 8 hours);
+        vm.warp(block.timestamp + by);
+        _succeeded(Action.Warp, true);
+    }
+
+    uint8 internal constant B_DEADLINE = 1;
+    uint8 internal constant B_WINDOW = 2;
+    uint8 internal constant B_UNBONDING = 3;
+
+    /// @dev A future boundary (a job's deadline or dispute-window end, a host's unbonding end),
+    ///      chosen by `seed`: the boundary second itself or the one on its other side. Returns
+    ///      the time, the kind of boundary and its job id or host index; time 0 if none.
+    function _boundaryAfterNow(uint256 seed) internal view returns (uint256 at, uint8 kind, uint256 subject) {
+        uint256 total = _jobs.length + _hosts.length;
+        uint256 plus = seed % 2;
+        uint256 start = (seed >> 1) % total;
+        for (uint256 k = 0; k < total; ++k) {
+            uint256 i = (start + k) % total;
+            if (i < _jobs.length) {
+                GJob storage j = _jobs[i];
+                IJobMarketplace.Status s = j.status;
+                // Expiry opens the second after the deadline; release the second after the window.
+                if (s == IJobMarketplace.Status.Open || s == IJobMarketplace.Status.Claimed) {
+                    (at, kind) = (uint256(j.deadline) + plus, B_DEADLINE);
+                } else if (s == IJobMarketplace.Status.Completed) {
+                    uint256 end = _windowEnd(j);
+                    if (end == type(uint256).max) continue; // no end while the pause lasts
+                    (at, kind) = (end + plus, B_WINDOW);
+                } else {
+                    continue;
+                }
+                subject = i + 1;
+            } else {
+                address h = _hosts[i - _jobs.length];
+                if (gUnbonding[h] == 0) continue;
+                // Withdrawal opens at releaseAt itself: the other side is the second before.
+                (at, kind, subject) = (uint256(gReleaseAt[h]) - plus, B_UNBONDING, i - _jobs.length);
+            }
+            if (at > block.timestamp) return (at, kind, subject);
+        }
+        return (0, 0, 0);
+    }
+
+    function _single(uint256 id) internal pure returns (uint256[] memory ids) {
+        ids = new uint256[](1);
+        ids[0] = id;
+    }
+
+    /// @dev Governance pauses the marketplace now and then (1 in 4 calls while running) and
+    ///      unpauses it on the next call, so most of a run is unpaused. Right after unpausing,
+    ///      1 in 2 calls probe the excuse: a claimed, overdue job whose deadline a pause covers
+    ///      is expired, one covered by an earlier pause first (old pauses excuse forever), else
+    ///      one covered by the pause just ended. The other calls leave such jobs for later, so
+    ///      they live through further pauses.
+    function togglePause(uint256 seed_) external step {
+        seed_ = _mix(seed_);
+        bool pausing = !gPaused;
+        if (pausing && seed_ % 4 != 0) return _skip(Action.TogglePause);
+        vm.prank(admin);
+        if (pausing) {
+            try marketplace.pause() {
+                gPaused = true;
+                _gPauses.push(IJobMarketplace.PauseWindow({pausedAt: uint40(block.timestamp), unpausedAt: 0}));
+                _succeeded(Action.TogglePause, true);
+            } catch (bytes memory err) {
+                _reverted(Action.TogglePause, true, err);
+            }
+        } else {
+            try marketplace.unpause() {
+                gPaused = false;
+                _gPauses[_gPauses.length - 1].unpausedAt = uint40(block.timestamp);
+                _succeeded(Action.TogglePause, true);
+                if ((seed_ >> 2) % 2 == 0) {
+                    uint256 probe = _coveredOverdueJob();
+                    if (probe != 0) _expire(probe, reporter);
+                }
+            } catch (bytes memory err) {
+                _reverted(Action.TogglePause, true, err);
+            }
+        }
+    }
+
+    /// @dev A claimed job past its deadline that a pause covers (whether or not the claim came
+    ///      before that pause ended): one covered by an earlier pause than the latest if any;
+    ///      0 if none.
+    function _coveredOverdueJob() internal view returns (uint256 id) {
+        for (uint256 i = 0; i < _jobs.length; ++i) {
+            GJob storage j = _jobs[i];
+            if (j.status != IJobMarketplace.Status.Claimed || j.deadline >= block.timestamp) continue;
+            (bool covered, uint256 k) = _gCovering(j.deadline);
+            if (!covered) continue;
+            if (k + 1 != _gPauses.length) return i + 1;
+            if (id == 0) id = i + 1;
+        }
+    }
+
+    function setProtocolFee(uint256 feeBps) external step {
+        uint16 fee = uint16(_bound(feeBps, 0, 1000));
+        vm.prank(admin);
+        try marketplace.setProtocolFee(fee) {
+            gFeeBps = fee;
+            _succeeded(Action.SetProtocolFee, true);
+        } catch (bytes memory err) {
+            _reverted(Action.SetProtocolFee, true, err);
+        }
+    }
+
+    // =========================================================================================
+    // views for the invariants
+    // =========================================================================================
+
+    function actionSelectors() external pure returns (bytes4[] memory s) {
+        s = new bytes4[](ACTIONS);
+        s[0] = this.stake.selector;
+        s[1] = this.requestUnstake.selector;
+        s[2] = this.withdrawStake.selector;
+        s[3] = this.register.selector;
+        s[4] = this.deregister.selector;
+        s[5] = this.createJob.selector;
+        s[6] = this.cancelJob.selector;
+        s[7] = this.claimJob.selector;
+        s[8] = this.completeJobs.selector;
+        s[9] = this.expireJob.selector;
+        s[10] = this.disputeJob.selector;
+        s[11] = this.resolveDispute.selector;
+        s[12] = this.releasePayments.selector;
+        s[13] = this.withdrawPayment.selector;
+        s[14] = this.withdrawBond.selector;
+        s[15] = this.reportEquivocation.selector;
+        s[16] = this.warp.selector;
+        s[17] = this.setProtocolFee.selector;
+        s[18] = this.togglePause.selector;
+    }
+
+    function hosts() external view returns (address[] memory) {
+        return _hosts;
+    }
+
+    function renters() external view returns (address[] memory) {
+        return _renters;
+    }
+
+    function vouchHolders() external view returns (address[] memory) {
+        return _vouchHolders;
+    }
+
+    /// @notice Every account the marketplace can credit: renters (refunds), hosts (payments) and
+    ///         the treasury (fees). Operators and the reporter are never credited.
+    function payees() public view returns (address[] memory a) {
+        a = new address[](_renters.length + _hosts.length + 1);
+        uint256 k = 0;
+        for (uint256 i = 0; i < _renters.length; ++i) {
+            a[k++] = _renters[i];
+        }
+        for (uint256 i = 0; i < _hosts.length; ++i) {
+            a[k++] = _hosts[i];
+        }
+        a[k] = treasury;
+    }
+
+    /// @notice Every account a dispute bond can be credited to: renters (upheld) and hosts.
+    function bondHolders() public view returns (address[] memory a) {
+        a = new address[](_renters.length + _hosts.length);
+        uint256 k = 0;
+        for (uint256 i = 0; i < _renters.length; ++i) {
+            a[k++] = _renters[i];
+        }
+        for (uint256 i = 0; i < _hosts.length; ++i) {
+            a[k++] = _hosts[i];
+        }
+    }
+
+    /// @notice Every account that holds or can receive ETH in the system.
+    function ethAccounts() public view returns (address[] memory a) {
+        address[] memory p = payees();
+        a = new address[](p.length + 2);
+        for (uint256 i = 0; i < p.length; ++i) {
+            a[i] = p[i];
+        }
+        a[p.length] = address(marketplace);
+        a[p.length + 1] = address(slashing);
+    }
+
+    function jobCount() external view returns (uint256) {
+        return _jobs.length;
+    }
+
+    function gPauseCount() external view returns (uint256) {
+        return _gPauses.length;
+    }
+
+    function gPause(uint256 i) external view returns (IJobMarketplace.PauseWindow memory) {
+        return _gPauses[i];
+    }
+
+    /// @notice The model's dispute-window end of a Completed or Disputed job.
+    function gWindowEnd(uint256 id) external view returns (uint256) {
+        return _windowEnd(_jobs[id - 1]);
+    }
+
+    function job(uint256 id) external view returns (GJob memory) {
+        return _jobs[id - 1];
+    }
+
+    /// @notice Escrow the model holds for jobs not yet credited to anyone, per asset.
+    function gEscrow(address asset) external view returns (uint256 sum) {
+        for (uint256 i = 0; i < _jobs.length; ++i) {
+            GJob storage j = _jobs[i];
+            if (j.asset == asset && _escrowed(j.status)) sum += j.payment;
+        }
+    }
+
+    /// @notice A host's jobs that are not final: Claimed, Completed or Disputed.
+    function unfinishedJobsOf(address h) external view returns (uint256 n) {
+        for (uint256 i = 0; i < _jobs.length; ++i) {
+            IJobMarketplace.Status s = _jobs[i].status;
+            if (
+                _jobs[i].host == h
+                    && (s == IJobMarketplace.Status.Claimed || s == IJobMarketplace.Status.Completed
+                        || s == IJobMarketplace.Status.Disputed)
+            ) ++n;
+        }
+    }
+
+    function okCalls(Action a) external view returns (uint256) {
+        return _ok[uint256(a)];
+    }
+
+    function callSummary() external view {
+        string[ACTIONS] memory names = [
+            "stake",
+            "requestUnstake",
+            "withdrawStake",
+            "register",
+            "deregister",
+            "createJob",
+            "cancelJob",
+            "claimJob",
+            "completeJobs",
+            "expireJob",
+            "disputeJob",
+            "resolveDispute",
+            "releasePayments",
+            "withdrawPayment",
+            "withdrawBond",
+            "reportEquivocation",
+            "warp",
+            "setProtocolFee",
+            "togglePause"
+        ];
+        console.log("action                  ok  rejected(expected)  skipped");
+        uint256 totalOk;
+        uint256 totalRejected;
+        uint256 totalSkipped;
+        for (uint256 i = 0; i < ACTIONS; ++i) {
+            console.log(string.concat(_pad(names[i], 22), _pad(vm.toString(_ok[i]), 6), _pad(vm.toString(_rejected[i]), 20), vm.toString(_skipped[i])));
+            totalOk += _ok[i];
+            totalRejected += _rejected[i];
+            totalSkipped += _skipped[i];
+        }
+        console.log(string.concat(_pad("total", 22), _pad(vm.toString(totalOk), 6), _pad(vm.toString(totalRejected), 20), vm.toString(totalSkipped)));
+        console.log("jobs", _jobs.length, "terminal", terminalCount);
+        console.log("pauses", _gPauses.length);
+        console.log("expiries excused by a pause", excusedExpiries, "of which by an earlier pause", excusedByEarlierPause);
+        console.log("slashed though covered (claimed after the pause)", claimedAfterPauseSlashed);
+        console.log("disputes and releases with a window end moved by a pause", movedWindowCalls);
+        console.log("VOUCH slashed", totalSlashed / 1 ether, "score range", string.concat(vm.toString(minScoreSeen), "..", vm.toString(maxScoreSeen)));
+        console.log("unexpected successes / reverts / wrong returns", unexpectedSuccesses, unexpectedReverts, wrongReturnValues);
+    }
+
+    // =========================================================================================
+    // model internals
+    // =========================================================================================
+
+    uint8 internal constant K_OPEN = 1;
+    uint8 internal constant K_CLAIMABLE = 2;
+    uint8 internal constant K_EXPIRABLE = 3;
+    uint8 internal constant K_DISPUTABLE = 4;
+    uint8 internal constant K_DISPUTED = 5;
+    uint8 internal constant K_EQUIVOCABLE = 6;
+    uint8 internal constant K_RELEASABLE_SOON = 7; // near misses of releasePayments only
+
+    function _matches(uint256 id, uint8 kind) internal view returns (bool) {
+        GJob storage j = _jobs[id - 1];
+        IJobMarketplace.Status s = j.status;
+        if (kind == K_OPEN) return s == IJobMarketplace.Status.Open;
+        if (kind == K_CLAIMABLE) return s == IJobMarketplace.Status.Open && block.timestamp <= j.deadline;
+        if (kind == K_EXPIRABLE) {
+            return (s == IJobMarketplace.Status.Open || s == IJobMarketplace.Status.Claimed) && block.timestamp > j.deadline;
+        }
+        if (kind == K_DISPUTABLE) {
+            return s == IJobMarketplace.Status.Completed && block.timestamp <= _windowEnd(j) && !j.disputed;
+        }
+        if (kind == K_DISPUTED) return s == IJobMarketplace.Status.Disputed;
+        if (kind == K_EQUIVOCABLE) return j.host != address(0) && !gReported[id];
+        return true;
+    }
+
+    /// @dev A job in the right state for `kind` but on the wrong side of a time boundary (or
+    ///      already used): where off-by-one and double-use errors would show.
+    function _nearMiss(uint256 id, uint8 kind) internal view returns (bool) {
+        GJob storage j = _jobs[id - 1];
+        IJobMarketplace.Status s = j.status;
+        if (kind == K_CLAIMABLE) return s == IJobMarketplace.Status.Open && block.timestamp > j.deadline;
+        if (kind == K_EXPIRABLE) {
+            return (s == IJobMarketplace.Status.Open || s == IJobMarketplace.Status.Claimed) && block.timestamp <= j.deadline;
+        }
+        if (kind == K_DISPUTABLE) {
+            return s == IJobMarketplace.Status.Completed && (block.timestamp > _windowEnd(j) || j.disputed);
+        }
+        if (kind == K_RELEASABLE_SOON) {
+            return s == IJobMarketplace.Status.Completed && block.timestamp <= _windowEnd(j);
+        }
+        if (kind == K_EQUIVOCABLE) return j.host != address(0) && gReported[id];
+        return false;
+    }
+
+    /// @dev 7 in 8: a job the model says fits `kind` (none: not found); 1 in 8 a job it says
+    ///      does not: half the time a near miss (see `_nearMiss`), else any job.
+    function _pickJob(uint256 seed, uint8 kind) internal view returns (uint256 id, bool found) {
+        uint256 n = _jobs.length;
+        if (n == 0) return (0, false);
+        uint256 start = (seed >> 4) % n;
+        if (seed % 8 == 0) {
+            if ((seed >> 3) % 2 == 0) {
+                for (uint256 k = 0; k < n; ++k) {
+                    uint256 candidate = (start + k) % n + 1;
+                    if (_nearMiss(candidate, kind)) return (candidate, true);
+                }
+            }
+            return (start + 1, true);
+        }
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 candidate = (start + k) % n + 1;
+            if (_matches(candidate, kind)) return (candidate, true);
+        }
+        return (0, false);
+    }
+
+    function _completableOf(address h) internal view returns (uint256[] memory ids) {
+        uint256[] memory tmp = new uint256[](_jobs.length);
+        uint256 n = 0;
+        for (uint256 i = 0; i < _jobs.length; ++i) {
+            GJob storage j = _jobs[i];
+            if (j.host == h && j.status == IJobMarketplace.Status.Claimed && block.timestamp <= j.deadline) tmp[n++] = i + 1;
+        }
+        ids = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            ids[i] = tmp[i];
+        }
+    }
+
+    function _releasable() internal view returns (uint256[] memory ids) {
+        uint256[] memory tmp = new uint256[](_jobs.length);
+        uint256 n = 0;
+        for (uint256 i = 0; i < _jobs.length; ++i) {
+            GJob storage j = _jobs[i];
+            if (j.status == IJobMarketplace.Status.Completed && block.timestamp > _windowEnd(j)) {
+                tmp[n++] = i + 1;
+            }
+        }
+        ids = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            ids[i] = tmp[i];
+        }
+    }
+
+    /// @dev The marketplace's rule: non-empty; every job Claimed (so no id twice), not past
+    ///      its deadline, all of one host; the submitter is that host or its operator; no zero
+    ///      output.
+    function _validCompletion(address submitter, uint256[] memory ids, bytes32[] memory outputs)
+        internal
+        view
+        returns (bool)
+    {
+        if (ids.length == 0) return false;
+        address h = _jobs[ids[0] - 1].host;
+        if (!_authorized(h, submitter)) return false;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            GJob storage j = _jobs[ids[i] - 1];
+            if (j.status != IJobMarketplace.Status.Claimed || block.timestamp > j.deadline || j.host != h) return false;
+            if (outputs[i] == bytes32(0)) return false;
+            for (uint256 k = 0; k < i; ++k) {
+                if (ids[k] == ids[i]) return false;
+            }
+        }
+        return true;
+    }
+
+    function _validRelease(uint256[] memory ids) internal view returns (bool) {
+        if (ids.length == 0) return false;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            GJob storage j = _jobs[ids[i] - 1];
+            if (j.status != IJobMarketplace.Status.Completed || block.timestamp <= _windowEnd(j)) {
+                return false;
+            }
+            for (uint256 k = 0; k < i; ++k) {
+                if (ids[k] == ids[i]) return false;
+            }
+        }
+        return true;
+    }
+
+    /// @dev The pause covering `t`: the latest one that began at or before `t` (a linear scan
+    ///      back, not the contract's binary search), covering if it lasts or `t` is before its
+    ///      end plus the grace. Returns its index.
+    function _gCovering(uint256 t) internal view returns (bool covered, uint256 k) {
+        for (uint256 i = _gPauses.length; i > 0; --i) {
+            IJobMarketplace.PauseWindow storage w = _gPauses[i - 1];
+            if (w.pausedAt <= t) return (w.unpausedAt == 0 || t < uint256(w.unpausedAt) + PAUSE_GRACE, i - 1);
+        }
+        return (false, 0);
+    }
+
+    /// @dev The dispute window's end: completedAt + window, moved to the end of the grace of
+    ///      the pause covering it (once, not again if that falls in a later pause), and no end
+    ///      (type(uint256).max) while that pause lasts.
+    function _windowEnd(GJob storage j) internal view returns (uint256 end) {
+        end = uint256(j.completedAt) + WINDOW;
+        while (true) {
+            (bool covered, uint256 k) = _gCovering(end);
+            if (!covered) return end;
+            uint256 u = _gPauses[k].unpausedAt;
+            if (u == 0) return type(uint256).max;
+            end = u + PAUSE_GRACE;
+        }
+    }
+
+    function _authorized(address h, address caller) internal view returns (bool) {
+        return caller == h || (caller != address(0) && caller == gOperator[h]);
+    }
+
+    function _canServe(address h, bytes32 model) internal view returns (bool) {
+        return gRegistered[h] && gActive[h] >= MIN_STAKE && (model == MODEL || _hostIndex(h) == 0);
+    }
+
+    function _hasCompletable(address h) internal view returns (bool) {
+        return _completableOf(h).length != 0;
+    }
+
+    function _stakeNotYetFree(address h) internal view returns (bool) {
+        return gUnbonding[h] != 0 && !_canWithdrawStake(h);
+    }
+
+    function _canWithdrawStake(address h) internal view returns (bool) {
+        return gUnbonding[h] != 0 && block.timestamp >= gReleaseAt[h] && gActiveJobs[h] == 0;
+    }
+
+    function _canRegister(address h) internal view returns (bool) {
+        return !gRegistered[h] && gActive[h] >= MIN_STAKE;
+    }
+
+    function _hasUnfinishedJobs(address h) internal view returns (bool) {
+        return gRegistered[h] && gActiveJobs[h] != 0;
+    }
+
+    function _canDeregister(address h) internal view returns (bool) {
+        return gRegistered[h] && gActiveJobs[h] == 0;
+    }
+
+    /// @dev The first host from the seed's for which `ok` holds, else the seed's host.
+    function _pickHost(uint256 seed, function(address) internal view returns (bool) ok)
+        internal
+        view
+        returns (address)
+    {
+        uint256 n = _hosts.length;
+        for (uint256 k = 0; k < n; ++k) {
+            address h = _hosts[(seed % n + k) % n];
+            if (ok(h)) return h;
+        }
+        return _hosts[seed % n];
+    }
+
+    function _pickServingHost(uint256 seed, bytes32 model) internal view returns (address) {
+        uint256 n = _hosts.length;
+        // 1 in 16: whichever host the seed names, able to serve or not.
+        if (seed % 16 == 0) return _hosts[(seed >> 4) % n];
+        for (uint256 k = 0; k < n; ++k) {
+            address h = _hosts[(seed % n + k) % n];
+            if (_canServe(h, model)) return h;
+        }
+        return _hosts[seed % n];
+    }
+
+    function _hostIndex(address h) internal view returns (uint256) {
+        for (uint256 i = 0; i < _hosts.length; ++i) {
+            if (_hosts[i] == h) return i;
+        }
+        revert("not a host");
+    }
+
+    function _equivocationSigners(uint256 hi, uint256 mode)
+        internal
+        view
+        returns (address signerA, uint256 keyA, address signerB, uint256 keyB)
+    {
+        uint256 m = (mode >> 4) % 4;
+        (signerA, keyA) = m == 2 ? (_operators[hi], _operatorKeys[hi]) : (_hosts[hi], _hostKeys[hi]);
+        if (m == 0) (signerB, keyB) = (_hosts[hi], _hostKeys[hi]);
+        else if (m == 3) (signerB, keyB) = (_outsider, _outsiderKey);
+        else (signerB, keyB) = (_operators[hi], _operatorKeys[hi]);
+    }
+
+    function _sign(uint256 key, uint256 id, bytes32 output) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, slashing.resultDigest(id, output));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev Slashing's rule: rate x (active + unbonding), capped per incident, taken from active
+    ///      first; the beneficiary's share (the renter's, or the reporter's for equivocation) to
+    ///      the beneficiary, the rest to the treasury.
+    function _slashModel(address h, uint256 rateBps, uint256 shareBps, address beneficiary)
+        internal
+        returns (uint256 taken)
+    {
+        uint256 slashable = gActive[h] + gUnbonding[h];
+        taken = _min(slashable * rateBps / BPS, MAX_SLASH);
+        uint256 fromActive = _min(taken, gActive[h]);
+        gActive[h] -= fromActive;
+        gUnbonding[h] -= taken - fromActive;
+        uint256 share = taken * shareBps / BPS;
+        gVouch[address(staking)] -= taken;
+        gVouch[beneficiary] += share;
+        gVouch[treasury] += taken - share;
+        totalSlashed += taken;
+    }
+
+    function _credit(address account, address asset, uint256 amount) internal {
+        gClaimable[account][asset] += amount;
+    }
+
+    function _moveVouch(address from, address to, uint256 amount) internal {
+        gVouch[from] -= amount;
+        gVouch[to] += amount;
+    }
+
+    function _escrowed(IJobMarketplace.Status s) internal pure returns (bool) {
+        return s == IJobMarketplace.Status.Open || s == IJobMarketplace.Status.Claimed
+            || s == IJobMarketplace.Status.Completed || s == IJobMarketplace.Status.Disputed;
+    }
+
+    function _isTerminal(IJobMarketplace.Status s) internal pure returns (bool) {
+        return s == IJobMarketplace.Status.Paid || s == IJobMarketplace.Status.Expired
+            || s == IJobMarketplace.Status.Cancelled || s == IJobMarketplace.Status.Refunded;
+    }
+
+    /// @dev Reads every job's status from the contract (not the model) and keeps the first
+    ///      terminal one seen; the invariant checks it never changes afterwards.
+    function _recordTerminals() internal {
+        uint256 n = marketplace.jobCount();
+        for (uint256 id = 1; id <= n; ++id) {
+            if (observedTerminal[id] != IJobMarketplace.Status.None) continue;
+            IJobMarketplace.Status s = marketplace.getJob(id).status;
+            if (_isTerminal(s)) {
+                observedTerminal[id] = s;
+                ++terminalCount;
+            }
+        }
+    }
+
+    function _trackScores() internal {
+        for (uint256 i = 0; i < _hosts.length; ++i) {
+            uint16 s = reputation.scoreOf(_hosts[i]);
+            if (s < minScoreSeen) minScoreSeen = s;
+            if (s > maxScoreSeen) maxScoreSeen = s;
+        }
+    }
+
+    function _succeeded(Action a, bool returnsAsExpected) internal {
+        ++_ok[uint256(a)];
+        if (!returnsAsExpected) {
+            ++wrongReturnValues;
+            lastDisagreement = string.concat("wrong return value or transfer: action ", vm.toString(uint256(a)));
+        }
+    }
+
+    function _reverted(Action a, bool expectedToSucceed, bytes memory err) internal {
+        if (!expectedToSucceed) {
+            ++_rejected[uint256(a)];
+            return;
+        }
+        ++unexpectedReverts;
+        lastDisagreement = string.concat("unexpected revert: action ", vm.toString(uint256(a)), " ", vm.toString(err));
+    }
+
+    function _unexpectedSuccess(Action a) internal {
+        ++unexpectedSuccesses;
+        lastDisagreement = string.concat("unexpected success: action ", vm.toString(uint256(a)));
+    }
+
+    function _skip(Action a) internal {
+        ++_skipped[uint256(a)];
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+
+    function _pad(string memory s, uint256 width) internal pure returns (string memory) {
+        bytes memory b = bytes(s);
+        if (b.length >= width) return string.concat(s, " ");
+        bytes memory spaces = new bytes(width - b.length);
+        for (uint256 i = 0; i < spaces.length; ++i) {
+            spaces[i] = " ";
+        }
+        return string.concat(s, string(spaces));
+    }
+}
