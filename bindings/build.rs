@@ -54,7 +54,9 @@ fn main() {
 }
 
 fn artifact_path(root: &Path, name: &str) -> PathBuf {
-    root.join("out").join(format!("{name}.sol")).join(format!("{name}.json"))
+    root.join("out")
+        .join(format!("{name}.sol"))
+        .join(format!("{name}.json"))
 }
 
 fn fail(message: &str) -> ! {

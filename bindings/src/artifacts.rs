@@ -9,10 +9,15 @@ use alloy::primitives::Bytes;
 /// Why an artifact could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
-    #[error("artifact {path} is missing: run `bash script/setup.sh` (it generates and compiles the verifiers)")]
+    #[error(
+        "artifact {path} is missing: run `bash script/setup.sh` (it generates and compiles the verifiers)"
+    )]
     Missing { path: PathBuf },
     #[error("cannot read artifact {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("artifact {path} has no creation bytecode: {reason}")]
     Malformed { path: PathBuf, reason: String },
 }
@@ -21,12 +26,20 @@ pub enum ArtifactError {
 pub fn project_root() -> PathBuf {
     std::env::var_os("VOUCH_ROOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bindings sits in the workspace").to_owned())
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("bindings sits in the workspace")
+                .to_owned()
+        })
 }
 
 /// forge's artifact of contract `name` compiled from `<name>.sol`.
 pub fn artifact_path(name: &str) -> PathBuf {
-    project_root().join("out").join(format!("{name}.sol")).join(format!("{name}.json"))
+    project_root()
+        .join("out")
+        .join(format!("{name}.sol"))
+        .join(format!("{name}.json"))
 }
 
 /// Contract name of the generated verifier for a batch size.
@@ -40,10 +53,19 @@ pub fn creation_bytecode(name: &str) -> Result<Bytes, ArtifactError> {
     if !path.exists() {
         return Err(ArtifactError::Missing { path });
     }
-    let text = std::fs::read_to_string(&path).map_err(|source| ArtifactError::Read { path: path.clone(), source })?;
-    let malformed = |reason: String| ArtifactError::Malformed { path: path.clone(), reason };
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
-    let hex = json["bytecode"]["object"].as_str().ok_or_else(|| malformed("no bytecode.object".into()))?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ArtifactError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let malformed = |reason: String| ArtifactError::Malformed {
+        path: path.clone(),
+        reason,
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
+    let hex = json["bytecode"]["object"]
+        .as_str()
+        .ok_or_else(|| malformed("no bytecode.object".into()))?;
     let code: Bytes = hex.parse().map_err(|e| malformed(format!("{e}")))?;
     if code.is_empty() {
         return Err(malformed("empty bytecode".into()));
@@ -65,6 +87,9 @@ mod tests {
     fn a_missing_artifact_says_how_to_make_it() {
         let err = creation_bytecode("NoSuchContract").unwrap_err();
         assert!(matches!(err, ArtifactError::Missing { .. }));
-        assert!(err.to_string().contains("run `bash script/setup.sh`"), "{err}");
+        assert!(
+            err.to_string().contains("run `bash script/setup.sh`"),
+            "{err}"
+        );
     }
 }

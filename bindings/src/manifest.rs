@@ -14,11 +14,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("cannot read deployment manifest {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write deployment manifest {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("deployment manifest {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: serde_json::Error },
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("deployment manifest {path}: contract {name} has the zero address")]
     ZeroAddress { path: PathBuf, name: &'static str },
 }
@@ -80,12 +89,25 @@ impl Deployment {
     /// Reads and validates a manifest: every address must be set.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
-        let deployment: Deployment = serde_json::from_str(&text)
-            .map_err(|source| ManifestError::Parse { path: path.to_owned(), source })?;
-        if let Some((name, _)) = deployment.contracts.all().into_iter().find(|(_, a)| a.is_zero()) {
-            return Err(ManifestError::ZeroAddress { path: path.to_owned(), name });
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let deployment: Deployment =
+            serde_json::from_str(&text).map_err(|source| ManifestError::Parse {
+                path: path.to_owned(),
+                source,
+            })?;
+        if let Some((name, _)) = deployment
+            .contracts
+            .all()
+            .into_iter()
+            .find(|(_, a)| a.is_zero())
+        {
+            return Err(ManifestError::ZeroAddress {
+                path: path.to_owned(),
+                name,
+            });
         }
         Ok(deployment)
     }
@@ -93,7 +115,10 @@ impl Deployment {
     /// Writes the manifest as pretty JSON, creating the parent folder.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ManifestError> {
         let path = path.as_ref();
-        let write_err = |source| ManifestError::Write { path: path.to_owned(), source };
+        let write_err = |source| ManifestError::Write {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(write_err)?;
         }
@@ -143,8 +168,14 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["chainId"], 31337);
         assert_eq!(value["startBlock"], 7);
-        assert_eq!(value["contracts"]["VouchToken"], "0x5fbdb2315678afecb367f032d93f642f64180aa3");
-        assert_eq!(value["contracts"]["Halo2VerifierB16"], "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+        assert_eq!(
+            value["contracts"]["VouchToken"],
+            "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+        );
+        assert_eq!(
+            value["contracts"]["Halo2VerifierB16"],
+            "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
+        );
         assert_eq!(value["contracts"].as_object().unwrap().len(), 12);
         assert_eq!(Deployment::load(&path).unwrap(), sample());
     }
@@ -157,7 +188,16 @@ mod tests {
         d.contracts.slashing = Address::ZERO;
         d.save(&path).unwrap();
         let err = Deployment::load(&path).unwrap_err();
-        assert!(matches!(err, ManifestError::ZeroAddress { name: "Slashing", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                ManifestError::ZeroAddress {
+                    name: "Slashing",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

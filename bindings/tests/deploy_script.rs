@@ -6,7 +6,8 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use vouch_bindings::Deployment;
 use vouch_bindings::contracts::{
-    JobMarketplace, NodeRegistry, ProofSystem, ReputationRegistry, Slashing, Staking, TimelockController, VouchToken,
+    JobMarketplace, NodeRegistry, ProofSystem, ReputationRegistry, Slashing, Staking,
+    TimelockController, VouchToken,
 };
 
 #[tokio::test]
@@ -19,7 +20,11 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
     assert_eq!(d.chain_id, 31337);
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
     let head = provider.get_block_number().await.unwrap();
-    assert!(d.start_block <= head, "start block {} after head {head}", d.start_block);
+    assert!(
+        d.start_block <= head,
+        "start block {} after head {head}",
+        d.start_block
+    );
     for (name, address) in d.contracts.all() {
         let code = provider.get_code_at(address).await.unwrap();
         assert!(!code.is_empty(), "{name} at {address} has no code");
@@ -30,27 +35,65 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
 
     // Wiring.
     let proofs = ProofSystem::new(c.proof_system, &provider);
-    for (batch, verifier) in [(1u16, c.halo2_verifier_b1), (16, c.halo2_verifier_b16), (64, c.halo2_verifier_b64)] {
+    for (batch, verifier) in [
+        (1u16, c.halo2_verifier_b1),
+        (16, c.halo2_verifier_b16),
+        (64, c.halo2_verifier_b64),
+    ] {
         let info = proofs.verifierFor(batch).call().await.unwrap();
-        assert_eq!((info.verifier, info.circuitVersion), (verifier, 1), "verifier of batch {batch}");
+        assert_eq!(
+            (info.verifier, info.circuitVersion),
+            (verifier, 1),
+            "verifier of batch {batch}"
+        );
     }
     let market = JobMarketplace::new(c.job_marketplace, &provider);
     assert_eq!(market.slashing().call().await.unwrap(), c.slashing);
-    assert_eq!(market.treasury().call().await.unwrap(), c.timelock_controller);
+    assert_eq!(
+        market.treasury().call().await.unwrap(),
+        c.timelock_controller
+    );
     let proof_role = market.PROOF_SYSTEM_ROLE().call().await.unwrap();
-    assert!(market.hasRole(proof_role, c.proof_system).call().await.unwrap());
+    assert!(
+        market
+            .hasRole(proof_role, c.proof_system)
+            .call()
+            .await
+            .unwrap()
+    );
     let staking = Staking::new(c.staking, &provider);
-    assert!(staking.hasRole(staking.SLASHER_ROLE().call().await.unwrap(), c.slashing).call().await.unwrap());
+    assert!(
+        staking
+            .hasRole(staking.SLASHER_ROLE().call().await.unwrap(), c.slashing)
+            .call()
+            .await
+            .unwrap()
+    );
     assert_eq!(staking.token().call().await.unwrap(), c.vouch_token);
     let registry = NodeRegistry::new(c.node_registry, &provider);
-    assert_eq!(registry.marketplace().call().await.unwrap(), c.job_marketplace);
+    assert_eq!(
+        registry.marketplace().call().await.unwrap(),
+        c.job_marketplace
+    );
     let reputation = ReputationRegistry::new(c.reputation_registry, &provider);
     let writer = reputation.WRITER_ROLE().call().await.unwrap();
-    assert!(reputation.hasRole(writer, c.job_marketplace).call().await.unwrap());
+    assert!(
+        reputation
+            .hasRole(writer, c.job_marketplace)
+            .call()
+            .await
+            .unwrap()
+    );
     assert!(reputation.hasRole(writer, c.slashing).call().await.unwrap());
     let token = VouchToken::new(c.vouch_token, &provider);
-    assert_eq!(token.totalSupply().call().await.unwrap(), U256::from(10u64).pow(U256::from(27)));
-    assert_eq!(token.balanceOf(deployer).call().await.unwrap(), U256::from(10u64).pow(U256::from(27)));
+    assert_eq!(
+        token.totalSupply().call().await.unwrap(),
+        U256::from(10u64).pow(U256::from(27))
+    );
+    assert_eq!(
+        token.balanceOf(deployer).call().await.unwrap(),
+        U256::from(10u64).pow(U256::from(27))
+    );
 
     // Hand-over: the timelock holds admin, pauser and arbiter roles; the deployer holds nothing.
     let admin = B256::ZERO;
@@ -69,15 +112,40 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
         // Every contract here is an OpenZeppelin AccessControl; one binding reads them all.
         let ac = Staking::new(address, &provider);
         for role in roles {
-            assert!(ac.hasRole(role, c.timelock_controller).call().await.unwrap(), "{name}: timelock lacks {role}");
-            assert!(!ac.hasRole(role, deployer).call().await.unwrap(), "{name}: deployer kept {role}");
+            assert!(
+                ac.hasRole(role, c.timelock_controller)
+                    .call()
+                    .await
+                    .unwrap(),
+                "{name}: timelock lacks {role}"
+            );
+            assert!(
+                !ac.hasRole(role, deployer).call().await.unwrap(),
+                "{name}: deployer kept {role}"
+            );
         }
     }
     let timelock = TimelockController::new(c.timelock_controller, &provider);
-    assert!(!timelock.hasRole(admin, deployer).call().await.unwrap(), "deployer kept timelock admin");
+    assert!(
+        !timelock.hasRole(admin, deployer).call().await.unwrap(),
+        "deployer kept timelock admin"
+    );
     let proposer = timelock.PROPOSER_ROLE().call().await.unwrap();
-    assert!(timelock.hasRole(proposer, c.vouch_governor).call().await.unwrap());
+    assert!(
+        timelock
+            .hasRole(proposer, c.vouch_governor)
+            .call()
+            .await
+            .unwrap()
+    );
     assert!(!timelock.hasRole(proposer, deployer).call().await.unwrap());
     let executor = timelock.EXECUTOR_ROLE().call().await.unwrap();
-    assert!(timelock.hasRole(executor, Address::ZERO).call().await.unwrap(), "anyone executes");
+    assert!(
+        timelock
+            .hasRole(executor, Address::ZERO)
+            .call()
+            .await
+            .unwrap(),
+        "anyone executes"
+    );
 }

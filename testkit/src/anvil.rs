@@ -6,14 +6,19 @@ use alloy::node_bindings::{Anvil, AnvilInstance};
 
 /// The workspace root (where `node_modules/` and `out/` live).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("testkit sits in the workspace").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit sits in the workspace")
+        .to_owned()
 }
 
 /// Path of the pinned anvil binary; `VOUCH_ANVIL` overrides it.
 pub fn anvil_path() -> PathBuf {
     std::env::var_os("VOUCH_ANVIL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
+        .unwrap_or_else(|| {
+            workspace_root().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+        })
 }
 
 /// Starts a fresh anvil chain (chain id 31337, the ten well-known funded accounts) on a free

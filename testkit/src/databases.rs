@@ -11,7 +11,8 @@ use url::Url;
 
 /// The server tests use: `DATABASE_URL` when set, else the local trust-auth PostgreSQL.
 pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A PostgreSQL database created for one test. Dropping it drops the database.
@@ -43,7 +44,10 @@ impl FreshPostgres {
                 redact(&admin)
             )
         });
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
         let name = format!(
             "vouch_test_{}_{}_{}",
             std::process::id(),
@@ -55,7 +59,11 @@ impl FreshPostgres {
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let mut url = Url::parse(&admin).expect("DATABASE_URL is a valid URL");
         url.set_path(&name);
-        FreshPostgres { url: url.to_string(), name, admin }
+        FreshPostgres {
+            url: url.to_string(),
+            name,
+            admin,
+        }
     }
 }
 
@@ -65,10 +73,14 @@ impl Drop for FreshPostgres {
         // runtime of its own. FORCE ends connections a test left open.
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
             rt.block_on(async {
                 let mut conn = PgConnection::connect(&admin).await?;
-                conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await?;
+                conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await?;
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
             })
             .map_err(|e| e.to_string())
@@ -91,10 +103,17 @@ pub struct FreshSqlite {
 
 impl FreshSqlite {
     pub fn create() -> Self {
-        let dir = tempfile::Builder::new().prefix("vouch-test-").tempdir().expect("temporary folder");
+        let dir = tempfile::Builder::new()
+            .prefix("vouch-test-")
+            .tempdir()
+            .expect("temporary folder");
         let path = dir.path().join("vouch.sqlite");
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        FreshSqlite { url, path, _dir: dir }
+        FreshSqlite {
+            url,
+            path,
+            _dir: dir,
+        }
     }
 }
 
@@ -115,7 +134,13 @@ mod tests {
 
     #[test]
     fn redacts_passwords_only() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("postgres://postgres@127.0.0.1:5432/postgres"), "postgres://postgres@127.0.0.1:5432/postgres");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
     }
 }

@@ -31,7 +31,12 @@ pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
     let deployer_key = format!("0x{}", alloy::hex::encode(anvil.keys()[0].to_bytes()));
     let output = Command::new(root.join("node_modules/.bin/forge"))
         .current_dir(&root)
-        .args(["script", "script/Deploy.s.sol:Deploy", "--broadcast", "--rpc-url"])
+        .args([
+            "script",
+            "script/Deploy.s.sol:Deploy",
+            "--broadcast",
+            "--rpc-url",
+        ])
         .arg(anvil.endpoint())
         .arg("--private-key")
         .arg(&deployer_key)
@@ -44,5 +49,9 @@ pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    ScriptDeployment { manifest, deployer_key, _dir: dir }
+    ScriptDeployment {
+        manifest,
+        deployer_key,
+        _dir: dir,
+    }
 }

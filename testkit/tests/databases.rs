@@ -21,20 +21,39 @@ async fn each_postgres_database_is_isolated_and_dropped() {
     assert_ne!(a.name, b.name);
 
     let mut ca = PgConnection::connect(&a.url).await.unwrap();
-    sqlx::query("CREATE TABLE t (v INT)").execute(&mut ca).await.unwrap();
-    sqlx::query("INSERT INTO t VALUES (42)").execute(&mut ca).await.unwrap();
-    let v: i32 = sqlx::query("SELECT v FROM t").fetch_one(&mut ca).await.unwrap().get(0);
+    sqlx::query("CREATE TABLE t (v INT)")
+        .execute(&mut ca)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO t VALUES (42)")
+        .execute(&mut ca)
+        .await
+        .unwrap();
+    let v: i32 = sqlx::query("SELECT v FROM t")
+        .fetch_one(&mut ca)
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(v, 42);
 
     let mut cb = PgConnection::connect(&b.url).await.unwrap();
-    let err = sqlx::query("SELECT v FROM t").fetch_one(&mut cb).await.unwrap_err();
-    assert!(err.to_string().contains("relation \"t\" does not exist"), "{err}");
+    let err = sqlx::query("SELECT v FROM t")
+        .fetch_one(&mut cb)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("relation \"t\" does not exist"),
+        "{err}"
+    );
 
     let name = a.name.clone();
     assert!(database_exists(&name).await);
     drop(ca); // left open on purpose for b; a's is closed, FORCE covers the rest
     drop(a);
-    assert!(!database_exists(&name).await, "dropping the handle drops the database");
+    assert!(
+        !database_exists(&name).await,
+        "dropping the handle drops the database"
+    );
 }
 
 #[tokio::test]
@@ -43,10 +62,16 @@ async fn each_sqlite_file_is_isolated_and_removed() {
     let b = FreshSqlite::create();
     assert_ne!(a.path, b.path);
     let mut ca = SqliteConnection::connect(&a.url).await.unwrap();
-    sqlx::query("CREATE TABLE t (v INTEGER)").execute(&mut ca).await.unwrap();
+    sqlx::query("CREATE TABLE t (v INTEGER)")
+        .execute(&mut ca)
+        .await
+        .unwrap();
     assert!(a.path.exists());
     let mut cb = SqliteConnection::connect(&b.url).await.unwrap();
-    let err = sqlx::query("SELECT v FROM t").execute(&mut cb).await.unwrap_err();
+    let err = sqlx::query("SELECT v FROM t")
+        .execute(&mut cb)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no such table"), "{err}");
     let path = a.path.clone();
     drop(ca);
