@@ -11,8 +11,8 @@ use vouch_keeper::prover::{self, Artifacts, JobTuple, ProverConfig, ProverError,
 /// Vouch: the trust layer of a decentralized LLM-inference marketplace on Base.
 ///
 /// Hosts stake, serve models, and prove every result with an EZKL proof that a Solidity
-/// verifier checks on-chain. This binary runs the devnet, indexer, GraphQL server, keeper and
-/// prover; each subcommand's --help says what it needs.
+/// verifier checks on-chain. This binary only parses arguments and calls into the crates; today
+/// it drives the prover (`vouch proof`), and each subcommand's --help says what it needs.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, about, long_about = None)]
 struct Cli {

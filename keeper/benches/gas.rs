@@ -12,9 +12,9 @@ mod common;
 mod world;
 
 use alloy::network::ReceiptResponse;
-use alloy::primitives::{Address, U256, Uint, utils::parse_ether};
-use vouch_bindings::contracts::{NodeRegistry, Staking, VouchToken};
-use world::{World, ok};
+use alloy::primitives::{Address, U256};
+use vouch_bindings::contracts::NodeRegistry;
+use world::{World, mined, ok};
 
 fn main() {
     tokio::runtime::Runtime::new()
@@ -48,66 +48,16 @@ async fn run() {
     };
 
     // A second host, measured step by step (the world's host is set up the same way).
-    let newcomer = world.stranger;
-    let stake = parse_ether("1000").unwrap();
-    let token = VouchToken::new(c.vouch_token, &world.provider);
-    ok(token
-        .transfer(newcomer, stake)
-        .from(world.deployer)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
-    ok(token
-        .approve(c.staking, stake)
-        .from(newcomer)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
-    let staked = ok(Staking::new(c.staking, &world.provider)
-        .stake(stake)
-        .from(newcomer)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let (staked, registered) = world
+        .join_as_host(world.stranger, "https://h2.vouch.example:8443")
+        .await;
     rows.push(one("Staking.stake (first stake)", staked.gas_used()));
-    let registry = NodeRegistry::new(c.node_registry, &world.provider);
-    let region = alloy::primitives::FixedBytes::<16>::right_padding_from(b"eu-west-1");
-    let registered = ok(registry
-        .register(
-            "https://h2.vouch.example:8443".into(),
-            region,
-            vec![world::model()],
-            Uint::from(2_000_000_000u64),
-        )
-        .from(newcomer)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
     rows.push(one(
         "NodeRegistry.register (29-byte endpoint, 1 model)",
         registered.gas_used(),
     ));
-    let beat = ok(registry
-        .heartbeat(world.host)
-        .from(world.operator)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let registry = NodeRegistry::new(c.node_registry, &world.provider);
+    let beat = mined(registry.heartbeat(world.host).from(world.operator)).await;
     rows.push(one(
         "NodeRegistry.heartbeat (by the operator)",
         beat.gas_used(),
@@ -164,58 +114,31 @@ async fn run() {
         .advance(world.marketplace().disputeWindow().call().await.unwrap() + 1)
         .await;
     let market = world.marketplace();
-    let one_release = ok(market
-        .releasePayments(all_ids[..1].to_vec())
-        .from(world.stranger)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let one_release = mined(
+        market
+            .releasePayments(all_ids[..1].to_vec())
+            .from(world.stranger),
+    )
+    .await;
     rows.push(Row {
         call: "JobMarketplace.releasePayments (1 job)",
         gas: vec![one_release.gas_used()],
         per_job: Some(1),
     });
     let last64 = all_ids[all_ids.len() - 64..].to_vec();
-    let many = ok(market
-        .releasePayments(last64)
-        .from(world.stranger)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let many = mined(market.releasePayments(last64).from(world.stranger)).await;
     rows.push(Row {
         call: "JobMarketplace.releasePayments (64 jobs)",
         gas: vec![many.gas_used()],
         per_job: Some(64),
     });
-    let withdrawn = ok(market
-        .withdraw(Address::ZERO)
-        .from(world.host)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let withdrawn = mined(market.withdraw(Address::ZERO).from(world.host)).await;
     rows.push(one("JobMarketplace.withdraw (ETH)", withdrawn.gas_used()));
 
     let (late, _) = world.create_job("late").await;
     world.claim(late).await;
     world.advance(world::JOB_DURATION + 1).await;
-    let expired = ok(market
-        .expireJob(late)
-        .from(world.stranger)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let expired = mined(market.expireJob(late).from(world.stranger)).await;
     rows.push(one(
         "JobMarketplace.expireJob (claimed: refund + 5% slash)",
         expired.gas_used(),

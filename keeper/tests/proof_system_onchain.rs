@@ -9,7 +9,7 @@ use alloy::primitives::{B256, U256, keccak256};
 use alloy::providers::Provider;
 use vouch_bindings::contracts::{JobMarketplace, ProofSystem};
 use vouch_keeper::prover::{JobTuple, Proof};
-use world::{PAYMENT_WEI, World, ok};
+use world::{PAYMENT_WEI, World, mined, ok};
 
 fn marketplace_error(e: &alloy::contract::Error) -> JobMarketplace::JobMarketplaceErrors {
     e.as_decoded_interface_error::<JobMarketplace::JobMarketplaceErrors>()
@@ -22,6 +22,18 @@ fn proof_system_error(e: &alloy::contract::Error) -> ProofSystem::ProofSystemErr
 }
 
 const COMPLETED: u8 = 3;
+
+/// Submitting `proof` from the operator reverts with `InvalidProof`.
+async fn assert_invalid_proof(world: &World, proof: &Proof) {
+    let err = world.try_submit(proof, world.operator).await.unwrap_err();
+    assert!(
+        matches!(
+            proof_system_error(&err),
+            ProofSystem::ProofSystemErrors::InvalidProof(_)
+        ),
+        "{err}"
+    );
+}
 
 #[tokio::test]
 async fn a_real_proof_completes_its_job() {
@@ -147,49 +159,19 @@ async fn every_misuse_of_a_proof_reverts_with_its_own_error() {
     // A tampered output hash: the chain builds instances from it, the proof does not match.
     let mut tampered = proof_a.clone();
     tampered.jobs[0].output_hash = keccak256("a different output");
-    let err = world
-        .try_submit(&tampered, world.operator)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            proof_system_error(&err),
-            ProofSystem::ProofSystemErrors::InvalidProof(_)
-        ),
-        "{err}"
-    );
+    assert_invalid_proof(&world, &tampered).await;
 
     // Job b's proof submitted for job a (with b's output): instances carry a's id and hashes.
     let mut swapped = proof_b.clone();
     swapped.jobs[0].job_id = a.job_id;
-    let err = world
-        .try_submit(&swapped, world.operator)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            proof_system_error(&err),
-            ProofSystem::ProofSystemErrors::InvalidProof(_)
-        ),
-        "{err}"
-    );
+    assert_invalid_proof(&world, &swapped).await;
 
     // One flipped proof byte.
     let mut flipped = proof_a.clone();
     let mut bytes = flipped.proof.to_vec();
     bytes[500] ^= 0x01;
     flipped.proof = bytes.into();
-    let err = world
-        .try_submit(&flipped, world.operator)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            proof_system_error(&err),
-            ProofSystem::ProofSystemErrors::InvalidProof(_)
-        ),
-        "{err}"
-    );
+    assert_invalid_proof(&world, &flipped).await;
 
     // A wrong sender: refused before verification.
     let err = world
@@ -293,15 +275,7 @@ async fn full_flow_create_claim_prove_submit_and_get_paid_after_the_dispute_wind
 
     let window = market.disputeWindow().call().await.unwrap();
     world.advance(window + 1).await;
-    let released = ok(market
-        .releasePayments(vec![id])
-        .from(world.stranger)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let released = mined(market.releasePayments(vec![id]).from(world.stranger)).await;
     let event = released
         .decoded_log::<JobMarketplace::PaymentReleased>()
         .expect("PaymentReleased");
@@ -312,15 +286,12 @@ async fn full_flow_create_claim_prove_submit_and_get_paid_after_the_dispute_wind
     assert_eq!(market.getJob(id).call().await.unwrap().status, 5, "Paid");
 
     let before = world.provider.get_balance(world.host).await.unwrap();
-    let receipt = ok(market
-        .withdraw(alloy::primitives::Address::ZERO)
-        .from(world.host)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap());
+    let receipt = mined(
+        market
+            .withdraw(alloy::primitives::Address::ZERO)
+            .from(world.host),
+    )
+    .await;
     let after = world.provider.get_balance(world.host).await.unwrap();
     let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
     assert_eq!(

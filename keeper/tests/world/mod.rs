@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::EthereumWallet;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, B256, U256, keccak256, utils::parse_ether};
@@ -68,62 +69,47 @@ impl World {
     }
 
     async fn prepare_host(&self) {
+        self.join_as_host(self.host, "https://h1.vouch.example:8443")
+            .await;
+        mined(
+            NodeRegistry::new(self.deployment.contracts.node_registry, &self.provider)
+                .setOperator(self.operator)
+                .from(self.host),
+        )
+        .await;
+    }
+
+    /// Gives `account` the minimum stake from the deployer, stakes it and registers a node
+    /// serving `model()`; returns the stake and register receipts.
+    pub async fn join_as_host(
+        &self,
+        account: Address,
+        endpoint: &str,
+    ) -> (TransactionReceipt, TransactionReceipt) {
         let c = &self.deployment.contracts;
         let stake = parse_ether("1000").unwrap();
         let token = VouchToken::new(c.vouch_token, &self.provider);
-        ok(token
-            .transfer(self.host, stake)
-            .from(self.deployer)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap());
-        ok(token
-            .approve(c.staking, stake)
-            .from(self.host)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap());
-        let staking = Staking::new(c.staking, &self.provider);
-        ok(staking
-            .stake(stake)
-            .from(self.host)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap());
-        let registry = NodeRegistry::new(c.node_registry, &self.provider);
+        mined(token.transfer(account, stake).from(self.deployer)).await;
+        mined(token.approve(c.staking, stake).from(account)).await;
+        let staked = mined(
+            Staking::new(c.staking, &self.provider)
+                .stake(stake)
+                .from(account),
+        )
+        .await;
         let region = alloy::primitives::FixedBytes::<16>::right_padding_from(b"eu-west-1");
-        ok(registry
-            .register(
-                "https://h1.vouch.example:8443".into(),
-                region,
-                vec![model()],
-                alloy::primitives::Uint::from(2_000_000_000u64),
-            )
-            .from(self.host)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap());
-        ok(registry
-            .setOperator(self.operator)
-            .from(self.host)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap());
+        let registered = mined(
+            NodeRegistry::new(c.node_registry, &self.provider)
+                .register(
+                    endpoint.into(),
+                    region,
+                    vec![model()],
+                    alloy::primitives::Uint::from(2_000_000_000u64),
+                )
+                .from(account),
+        )
+        .await;
+        (staked, registered)
     }
 
     pub fn marketplace(&self) -> JobMarketplace::JobMarketplaceInstance<&DynProvider> {
@@ -154,24 +140,19 @@ impl World {
     pub async fn create_job(&self, label: &str) -> (U256, TransactionReceipt) {
         let deadline = self.now().await + JOB_DURATION;
         let payment = U256::from(PAYMENT_WEI);
-        let receipt = self
-            .marketplace()
-            .createJob(
-                model(),
-                keccak256(label),
-                Address::ZERO,
-                alloy::primitives::Uint::from(PAYMENT_WEI),
-                alloy::primitives::Uint::from(deadline),
-            )
-            .value(payment)
-            .from(self.renter)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        ok(receipt.clone());
+        let receipt = mined(
+            self.marketplace()
+                .createJob(
+                    model(),
+                    keccak256(label),
+                    Address::ZERO,
+                    alloy::primitives::Uint::from(PAYMENT_WEI),
+                    alloy::primitives::Uint::from(deadline),
+                )
+                .value(payment)
+                .from(self.renter),
+        )
+        .await;
         let created = receipt
             .decoded_log::<JobMarketplace::JobCreated>()
             .expect("JobCreated");
@@ -180,17 +161,12 @@ impl World {
 
     /// The operator claims `id` for the host.
     pub async fn claim(&self, id: U256) -> TransactionReceipt {
-        let receipt = self
-            .marketplace()
-            .claimJob(id, self.host)
-            .from(self.operator)
-            .send()
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        ok(receipt)
+        mined(
+            self.marketplace()
+                .claimJob(id, self.host)
+                .from(self.operator),
+        )
+        .await
     }
 
     /// `n` claimed jobs; returns their tuples with outputs hashed from `label`.
@@ -254,6 +230,11 @@ pub fn ids_and_outputs(proof: &Proof) -> (Vec<U256>, Vec<B256>) {
         .iter()
         .map(|j| (U256::from_be_bytes(j.job_id.0), j.output_hash))
         .unzip()
+}
+
+/// Sends `call`, waits for its receipt and asserts it succeeded.
+pub async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) -> TransactionReceipt {
+    ok(call.send().await.unwrap().get_receipt().await.unwrap())
 }
 
 /// Asserts a receipt's success and passes it on.
