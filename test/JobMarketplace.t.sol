@@ -1620,11 +1620,17 @@ contract JobMarketplaceTest is Fixture {
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
         assertEq(reputation.scoreOf(host), 500);
 
-        _expectExpired(between, true);
+        _expectExpiredAsLastJobSlashedOnce(between, 4 * PAYMENT);
+    }
+
+    /// @dev Expires `id` with a slash, the host's first and its last active job: 5% of the
+    ///      minimum stake and 30 reputation points gone; the renter is owed `refunds` in all.
+    function _expectExpiredAsLastJobSlashedOnce(uint256 id, uint256 refunds) internal {
+        _expectExpired(id, true);
         assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether);
         assertEq(reputation.scoreOf(host), 470);
         assertEq(marketplace.activeJobsOf(host), 0);
-        assertEq(marketplace.claimable(renter, ETH), 4 * PAYMENT);
+        assertEq(marketplace.claimable(renter, ETH), refunds);
     }
 
     /// @dev The excuse needs the claim before the pause ended. A job claimed in the very second
@@ -1714,11 +1720,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(reputation.scoreOf(host), 500);
         assertEq(marketplace.activeJobsOf(host), 1);
 
-        _expectExpired(between, true);
-        assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether);
-        assertEq(reputation.scoreOf(host), 470);
-        assertEq(marketplace.activeJobsOf(host), 0);
-        assertEq(marketplace.claimable(renter, ETH), 2 * PAYMENT);
+        _expectExpiredAsLastJobSlashedOnce(between, 2 * PAYMENT);
     }
 
     /// @dev The covering pause is found by binary search over five pauses: deadlines at each

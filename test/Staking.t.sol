@@ -593,16 +593,22 @@ contract StakingTest is Fixture {
         assertEq(staking.totalStaked(), MIN_STAKE);
     }
 
-    function test_withdraw_lockedByDisputedJob_unlocksWhenUpheld() public {
+    /// @dev A staked host with a disputed job and EXTRA unbonded: past its release time,
+    ///      withdrawal is locked by the one unfinished job.
+    function _unbondedWithDisputedJob() internal returns (uint256 id, uint64 releaseAt) {
         _host();
-        uint256 id = _claimed();
+        id = _claimed();
         _complete(id, OUTPUT);
         vm.prank(renter);
         marketplace.disputeJob{value: 0.01 ether}(id, keccak256("evidence"));
         _unstake(host, EXTRA);
-        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
+        releaseAt = uint64(block.timestamp) + PERIOD;
         vm.warp(releaseAt);
         _expectLocked(1, MIN_STAKE, releaseAt);
+    }
+
+    function test_withdraw_lockedByDisputedJob_unlocksWhenUpheld() public {
+        (uint256 id, uint64 releaseAt) = _unbondedWithDisputedJob();
         // upheld: the job is refunded (final) and 10% of the 1500 slashable is taken from active
         slashing.resolveDispute(id, true);
         assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Refunded));
@@ -612,15 +618,7 @@ contract StakingTest is Fixture {
     }
 
     function test_withdraw_lockedByDisputedJob_rejectedStaysLockedUntilRelease() public {
-        _host();
-        uint256 id = _claimed();
-        _complete(id, OUTPUT);
-        vm.prank(renter);
-        marketplace.disputeJob{value: 0.01 ether}(id, keccak256("evidence"));
-        _unstake(host, EXTRA);
-        uint64 releaseAt = uint64(block.timestamp) + PERIOD;
-        vm.warp(releaseAt);
-        _expectLocked(1, MIN_STAKE, releaseAt);
+        (uint256 id, uint64 releaseAt) = _unbondedWithDisputedJob();
         // rejected: the job is Completed again, unpaid, so still locked
         slashing.resolveDispute(id, false);
         assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
