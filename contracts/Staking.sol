@@ -2,34 +2,39 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
+import {ISlashing} from "./interfaces/ISlashing.sol";
+import {PauseControl} from "./utils/PauseControl.sol";
 
 /// @title Staking
 /// @notice Holds hosts' VOUCH stake. The token balance of this contract always equals
 ///         `totalStaked`, the sum of every position's active and unbonding stake.
-contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient {
+contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice Bounds governance cannot leave: a zero unbonding period would let a host escape a
     ///         slash by withdrawing first.
     uint64 public constant MIN_UNBONDING_PERIOD = 1 days;
     uint64 public constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice Bounds the marketplaces a withdrawal asks about (a loop over them).
+    uint256 public constant MAX_MARKETPLACES = 4;
 
     IERC20 public immutable override token;
 
     uint256 public override minimumStake = 1000 ether;
     uint64 public override unbondingPeriod = 7 days;
     uint256 public override totalStaked;
-    /// @notice Whose unfinished jobs lock a staker's withdrawals.
+    /// @notice The current marketplace (the last set); its slashing contract sizes the lock.
     IJobMarketplace public marketplace;
+    /// @dev Every marketplace whose unfinished jobs lock withdrawals: a switch keeps the old one
+    ///      here until it has no unfinished job, so its jobs stay backed by stake.
+    IJobMarketplace[] private _marketplaces;
 
     mapping(address staker => Position) private _positions;
 
@@ -65,20 +70,21 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStaking
-    /// @dev Not pausable: a pause must never trap stake whose unbonding has ended. Refused while
-    ///      the staker has unfinished jobs, so a long job or a slow dispute cannot outlast the
-    ///      unbonding period and leave nothing to slash.
+    /// @dev Not pausable: a pause must never trap stake whose unbonding has ended. The lock
+    ///      keeps only what unfinished jobs could still cost (active stake counts first), so a
+    ///      long job or a slow dispute cannot outlast the unbonding period and leave nothing to
+    ///      slash, nor freeze more than it puts at risk.
     function withdraw() external override nonReentrant returns (uint256 amount) {
         Position storage p = _positions[msg.sender];
-        amount = p.unbonding;
-        if (amount == 0) revert NothingToWithdraw();
+        uint256 unbonding = p.unbonding;
+        if (unbonding == 0) revert NothingToWithdraw();
         if (block.timestamp < p.releaseAt) revert StillUnbonding(p.releaseAt);
-        if (address(marketplace) != address(0)) {
-            uint256 active = marketplace.activeJobsOf(msg.sender);
-            if (active != 0) revert StakeLocked(active);
-        }
-        p.unbonding = 0;
-        p.releaseAt = 0;
+        uint256 locked = lockedStakeOf(msg.sender);
+        uint256 free = uint256(p.active) + unbonding - locked;
+        amount = unbonding < free ? unbonding : free;
+        if (amount == 0) revert StakeLocked(locked);
+        p.unbonding = uint128(unbonding - amount);
+        if (amount == unbonding) p.releaseAt = 0;
         totalStaked -= amount;
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
@@ -121,18 +127,31 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
         emit UnbondingPeriodSet(unbondingPeriod_);
     }
 
+    /// @notice Makes `marketplace_` current and adds it to the lock list; the previous one
+    ///         stays listed until `removeMarketplace`.
+    /// @dev Emits `MarketplaceSet`. Reverts with `InvalidParameter` (zero address) and
+    ///      `TooManyMarketplaces`.
     function setMarketplace(IJobMarketplace marketplace_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(marketplace_) == address(0)) revert InvalidParameter();
+        if (_indexOf(marketplace_) == type(uint256).max) {
+            if (_marketplaces.length == MAX_MARKETPLACES) revert TooManyMarketplaces(MAX_MARKETPLACES);
+            _marketplaces.push(marketplace_);
+        }
         marketplace = marketplace_;
         emit MarketplaceSet(address(marketplace_));
     }
 
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+    /// @notice Drops an old marketplace from the lock list once none of its jobs is unfinished.
+    /// @dev Emits `MarketplaceRemoved`. Reverts with `UnknownMarketplace` and `MarketplaceInUse`
+    ///      (the current marketplace, or one with unfinished jobs).
+    function removeMarketplace(IJobMarketplace old) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 i = _indexOf(old);
+        if (i == type(uint256).max) revert UnknownMarketplace(address(old));
+        uint256 open = old.totalActiveJobs();
+        if (old == marketplace || open != 0) revert MarketplaceInUse(address(old), open);
+        _marketplaces[i] = _marketplaces[_marketplaces.length - 1];
+        _marketplaces.pop();
+        emit MarketplaceRemoved(address(old));
     }
 
     // ---- views ------------------------------------------------------------------------------
@@ -152,5 +171,37 @@ contract Staking is IStaking, AccessControl, Pausable, ReentrancyGuardTransient 
 
     function hasMinimumStake(address staker) external view override returns (bool) {
         return _positions[staker].active >= minimumStake;
+    }
+
+    /// @inheritdoc IStaking
+    /// @dev jobs x the largest single slash, at most the slashable stake. Successive slashes
+    ///      take a share of what is left, so this over-counts several jobs, never under-counts.
+    function lockedStakeOf(address staker) public view override returns (uint256) {
+        uint256 jobs = 0;
+        for (uint256 i = 0; i < _marketplaces.length; ++i) {
+            jobs += _marketplaces[i].activeJobsOf(staker);
+        }
+        if (jobs == 0) return 0;
+        Position storage p = _positions[staker];
+        uint256 slashable = uint256(p.active) + p.unbonding;
+        ISlashing slashing = marketplace.slashing();
+        uint256 perJob = address(slashing) == address(0) ? slashable : slashing.maxSlashAmount(staker);
+        uint256 locked = jobs * perJob;
+        return locked < slashable ? locked : slashable;
+    }
+
+    /// @inheritdoc IStaking
+    function marketplaces() external view override returns (address[] memory list) {
+        list = new address[](_marketplaces.length);
+        for (uint256 i = 0; i < list.length; ++i) {
+            list[i] = address(_marketplaces[i]);
+        }
+    }
+
+    function _indexOf(IJobMarketplace m) private view returns (uint256) {
+        for (uint256 i = 0; i < _marketplaces.length; ++i) {
+            if (_marketplaces[i] == m) return i;
+        }
+        return type(uint256).max;
     }
 }

@@ -31,7 +31,7 @@ contract GasTest is Fixture {
 
     function test_gas_createJobEth() public {
         vm.prank(renter);
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         assertEq(id, 5);
     }
 

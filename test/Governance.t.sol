@@ -386,8 +386,9 @@ contract GovernanceTest is Test, Deploy {
         _enact(_proposal(address(dep.core.marketplace), abi.encodeCall(dep.core.marketplace.setProtocolFee, (250)), "fee 2.5%"));
         assertEq(dep.core.marketplace.protocolFeeBps(), 250);
         uint256 afterId = _createJob();
-        assertEq(dep.core.marketplace.getJob(before).feeBps, 0, "earlier job keeps its fee");
-        assertEq(dep.core.marketplace.getJob(afterId).feeBps, 250);
+        // PAYMENT at the default 1% and at 2.5%, both above ETH's minimum fee.
+        assertEq(dep.core.marketplace.getJob(before).fee, PAYMENT / 100, "earlier job keeps its fee");
+        assertEq(dep.core.marketplace.getJob(afterId).fee, PAYMENT * 250 / 10_000);
     }
 
     /// @notice Governance pauses the marketplace (createJob then reverts EnforcedPause) and
@@ -400,7 +401,7 @@ contract GovernanceTest is Test, Deploy {
 
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(renter);
-        dep.core.marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        dep.core.marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
 
         Proposal memory unpause =
             _proposal(address(dep.core.marketplace), abi.encodeCall(dep.core.marketplace.unpause, ()), "unpause");
@@ -460,7 +461,7 @@ contract GovernanceTest is Test, Deploy {
         vm.prank(renter);
         uint256 jobId = dep.core.marketplace.createJob{value: PAYMENT}(
             MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 20 days)
-        );
+        , address(0), 0);
         vm.prank(host);
         dep.core.marketplace.claimJob(jobId, host);
 
@@ -704,7 +705,7 @@ contract GovernanceTest is Test, Deploy {
         vm.prank(renter);
         return dep.core.marketplace.createJob{value: PAYMENT}(
             MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours)
-        );
+        , address(0), 0);
     }
 
     function _allAccessControlled() internal view returns (address[] memory a) {

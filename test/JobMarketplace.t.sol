@@ -46,7 +46,7 @@ contract JobMarketplaceTest is Fixture {
 
     function _create(bytes32 input, address asset, uint96 amount, uint40 deadline) internal returns (uint256 id) {
         vm.prank(renter);
-        id = marketplace.createJob{value: asset == ETH ? amount : 0}(MODEL, input, asset, amount, deadline);
+        id = marketplace.createJob{value: asset == ETH ? amount : 0}(MODEL, input, asset, amount, deadline, address(0), 0);
     }
 
     function _claimAs(uint256 id, address h) internal {
@@ -97,7 +97,7 @@ contract JobMarketplaceTest is Fixture {
         address host_,
         address asset,
         uint96 payment,
-        uint16 feeBps,
+        uint96 fee,
         IJobMarketplace.Status status,
         uint40 deadline,
         uint40 completedAt,
@@ -106,12 +106,15 @@ contract JobMarketplaceTest is Fixture {
         return IJobMarketplace.Job({
             renter: renter,
             host: host_,
+            operator: address(0),
             token: asset,
             payment: payment,
-            feeBps: feeBps,
+            fee: fee,
             status: status,
             deadline: deadline,
             completedAt: completedAt,
+            minReputation: 0,
+            dispute: ISlashing.DisputeStatus.None,
             modelHash: MODEL,
             inputHash: INPUT,
             outputHash: output
@@ -124,7 +127,10 @@ contract JobMarketplaceTest is Fixture {
         assertEq(j.host, e.host, "host");
         assertEq(j.token, e.token, "token");
         assertEq(j.payment, e.payment, "payment");
-        assertEq(j.feeBps, e.feeBps, "feeBps");
+        assertEq(j.operator, e.operator, "operator");
+        assertEq(j.fee, e.fee, "fee");
+        assertEq(j.minReputation, e.minReputation, "minReputation");
+        assertEq(uint8(j.dispute), uint8(e.dispute), "dispute");
         assertEq(uint8(j.status), uint8(e.status), "status");
         assertEq(j.deadline, e.deadline, "deadline");
         assertEq(j.completedAt, e.completedAt, "completedAt");
@@ -180,9 +186,9 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_eth() public {
         uint40 dl = _dl();
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, 0);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, 0, address(0), 0);
         vm.prank(renter);
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl);
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl, address(0), 0);
 
         assertEq(id, 1);
         assertEq(marketplace.jobCount(), 1);
@@ -197,11 +203,11 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = _dl();
         uint96 amount = 1234e6;
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 250);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 250, address(0), 0);
         vm.expectEmit(address(usd));
         emit IERC20.Transfer(renter, address(marketplace), amount);
         vm.prank(renter);
-        uint256 id = marketplace.createJob(MODEL, INPUT_B, address(usd), amount, dl);
+        uint256 id = marketplace.createJob(MODEL, INPUT_B, address(usd), amount, dl, address(0), 0);
 
         assertEq(id, 1);
         IJobMarketplace.Job memory e =
@@ -229,9 +235,9 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_revertsOnZeroHashes() public {
         vm.startPrank(renter);
         vm.expectRevert(IJobMarketplace.ZeroHash.selector);
-        marketplace.createJob{value: PAYMENT}(bytes32(0), INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(bytes32(0), INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(IJobMarketplace.ZeroHash.selector);
-        marketplace.createJob{value: PAYMENT}(MODEL, bytes32(0), ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(MODEL, bytes32(0), ETH, PAYMENT, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(marketplace.jobCount(), 0);
     }
@@ -239,9 +245,9 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_revertsOnZeroPayment() public {
         vm.startPrank(renter);
         vm.expectRevert(IJobMarketplace.ZeroPayment.selector);
-        marketplace.createJob(MODEL, INPUT, ETH, 0, _dl());
+        marketplace.createJob(MODEL, INPUT, ETH, 0, _dl(), address(0), 0);
         vm.expectRevert(IJobMarketplace.ZeroPayment.selector);
-        marketplace.createJob(MODEL, INPUT, address(usd), 0, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 0, _dl(), address(0), 0);
         vm.stopPrank();
     }
 
@@ -251,28 +257,28 @@ contract JobMarketplaceTest is Fixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.prank(renter);
             vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidDeadline.selector, bad[i]));
-            marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, bad[i]);
+            marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, bad[i], address(0), 0);
         }
         // the bound follows governance
         marketplace.setMaxJobDuration(2 hours);
         uint40 dl = uint40(block.timestamp + 2 hours + 1);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidDeadline.selector, dl));
-        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl);
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl, address(0), 0);
         assertEq(_create(INPUT, ETH, PAYMENT, dl - 1), 1);
     }
 
     function test_createJob_revertsOnWrongEthValue() public {
         vm.startPrank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, PAYMENT - 1, PAYMENT));
-        marketplace.createJob{value: PAYMENT - 1}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT - 1}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, PAYMENT + 1, PAYMENT));
-        marketplace.createJob{value: PAYMENT + 1}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT + 1}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, 0, PAYMENT));
-        marketplace.createJob(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         // ETH sent along with a token job
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, 1, 0));
-        marketplace.createJob{value: 1}(MODEL, INPUT, address(usd), 100, _dl());
+        marketplace.createJob{value: 1}(MODEL, INPUT, address(usd), 100, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(address(marketplace).balance, 0);
         assertEq(marketplace.jobCount(), 0);
@@ -283,14 +289,14 @@ contract JobMarketplaceTest is Fixture {
         vm.startPrank(renter);
         token.approve(address(marketplace), 1000);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(token)));
-        marketplace.createJob(MODEL, INPUT, address(token), 1000, _dl());
+        marketplace.createJob(MODEL, INPUT, address(token), 1000, _dl(), address(0), 0);
         vm.stopPrank();
 
         // an allow-listed token that governance removes
         marketplace.setTokenAllowed(address(usd), false);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(usd)));
-        marketplace.createJob(MODEL, INPUT, address(usd), 1000, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 1000, _dl(), address(0), 0);
     }
 
     function test_createJob_revertsOnFeeOnTransferToken() public {
@@ -299,7 +305,7 @@ contract JobMarketplaceTest is Fixture {
         vm.startPrank(renter);
         fot.approve(address(marketplace), type(uint256).max);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.UnsupportedToken.selector, address(fot)));
-        marketplace.createJob(MODEL, INPUT, address(fot), 1000 ether, _dl());
+        marketplace.createJob(MODEL, INPUT, address(fot), 1000 ether, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(marketplace.jobCount(), 0);
         assertEq(fot.balanceOf(address(marketplace)), 0);
@@ -317,10 +323,10 @@ contract JobMarketplaceTest is Fixture {
         fot.approve(address(marketplace), amount);
         if (uint256(amount) * feeBps / 10_000 != 0) {
             vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.UnsupportedToken.selector, address(fot)));
-            marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl());
+            marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl(), address(0), 0);
             assertEq(fot.balanceOf(address(marketplace)), 0);
         } else {
-            uint256 id = marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl());
+            uint256 id = marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl(), address(0), 0);
             assertEq(fot.balanceOf(address(marketplace)), amount);
             assertEq(marketplace.getJob(id).payment, amount);
         }
@@ -334,7 +340,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(marketplace), 0, 500)
         );
-        marketplace.createJob(MODEL, INPUT, address(usd), 500, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 500, _dl(), address(0), 0);
     }
 
     function testFuzz_createJob_wrongEthValue(uint96 payment, uint256 sent) public {
@@ -343,7 +349,7 @@ contract JobMarketplaceTest is Fixture {
         vm.assume(sent != payment);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, sent, payment));
-        marketplace.createJob{value: sent}(MODEL, INPUT, ETH, payment, _dl());
+        marketplace.createJob{value: sent}(MODEL, INPUT, ETH, payment, _dl(), address(0), 0);
     }
 
     // ---- cancelJob --------------------------------------------------------------------------
@@ -425,7 +431,7 @@ contract JobMarketplaceTest is Fixture {
         uint256 id = _createJob();
         uint40 dl = marketplace.getJob(id).deadline;
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobClaimed(id, host, host);
+        emit IJobMarketplace.JobClaimed(id, host, host, operator);
         vm.prank(host);
         marketplace.claimJob(id, host);
         _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
@@ -438,7 +444,7 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = marketplace.getJob(id).deadline;
         vm.warp(dl); // the deadline itself is still in time
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobClaimed(id, host, operator);
+        emit IJobMarketplace.JobClaimed(id, host, operator, operator);
         vm.prank(operator);
         marketplace.claimJob(id, host);
         assertEq(marketplace.getJob(id).host, host); // the staking key, never the operator
@@ -618,7 +624,7 @@ contract JobMarketplaceTest is Fixture {
         registry.addModels(host, extra);
         uint256 a = _claimedJob();
         vm.prank(renter);
-        uint256 b = marketplace.createJob{value: PAYMENT}(OTHER_MODEL, INPUT_B, ETH, PAYMENT, _dl());
+        uint256 b = marketplace.createJob{value: PAYMENT}(OTHER_MODEL, INPUT_B, ETH, PAYMENT, _dl(), address(0), 0);
         _claimAs(b, host);
 
         (address h, bytes32[] memory models, bytes32[] memory inputs) = marketplace.proofContext(host, _ids2(a, b));
@@ -804,7 +810,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(id, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(id);
 
         _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Disputed, dl, completedAt, OUTPUT));
@@ -922,7 +928,7 @@ contract JobMarketplaceTest is Fixture {
         // the new contract takes fresh disputes and its rulings work (upheld: refund and slash)
         uint256 fresh = _completedJob();
         vm.expectEmit(address(next));
-        emit ISlashing.DisputeOpened(fresh, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(fresh, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(fresh);
         assertEq(address(next).balance, BOND);
         next.resolveDispute(fresh, true);
@@ -974,7 +980,7 @@ contract JobMarketplaceTest is Fixture {
         for (uint256 i; i < callers.length; ++i) {
             vm.prank(callers[i]);
             vm.expectRevert(_unauthorized(callers[i], role));
-            marketplace.settleDispute(id, true);
+            marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         }
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Disputed));
     }
@@ -983,11 +989,11 @@ contract JobMarketplaceTest is Fixture {
         uint256 id = _completedJob();
         _dispute(id);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, true);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.prank(address(slashing));
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Refunded));
         assertEq(marketplace.getJob(id).outputHash, OUTPUT);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
@@ -999,10 +1005,10 @@ contract JobMarketplaceTest is Fixture {
         uint40 completedAt = uint40(block.timestamp);
         _dispute(id);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, false);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Rejected);
         vm.recordLogs();
         vm.prank(address(slashing));
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         assertEq(vm.getRecordedLogs().length, 1); // nothing credited
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Completed));
         assertEq(marketplace.getJob(id).completedAt, completedAt); // the window is not restarted
@@ -1012,14 +1018,14 @@ contract JobMarketplaceTest is Fixture {
     function test_settleDispute_reverts() public {
         vm.startPrank(address(slashing));
         vm.expectRevert(_unknown(1));
-        marketplace.settleDispute(1, true);
+        marketplace.settleDispute(1, ISlashing.DisputeStatus.Upheld);
         vm.stopPrank();
         uint256 id = _completedJob();
         vm.startPrank(address(slashing));
         vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Completed));
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Completed));
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         vm.stopPrank();
     }
 
@@ -1038,7 +1044,7 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(endsAt + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee, 0);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(host, ETH, hostAmount);
         vm.expectEmit(address(marketplace));
@@ -1084,9 +1090,9 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 901, 100);
+        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 901, 100, 0);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(b, host2, address(usd), 45e6, 5e6);
+        emit IJobMarketplace.PaymentReleased(b, host2, address(usd), 45e6, 5e6, 0);
         marketplace.releasePayments(_ids2(a, b));
 
         assertEq(marketplace.claimable(host, address(usd)), 901);
@@ -1168,16 +1174,16 @@ contract JobMarketplaceTest is Fixture {
         uint256 early = _claimedJob();
         marketplace.setProtocolFee(1000); // 10% for later jobs
         uint256 late = _claimedJob();
-        assertEq(marketplace.getJob(early).feeBps, 100);
-        assertEq(marketplace.getJob(late).feeBps, 1000);
+        assertEq(marketplace.getJob(early).fee, 100);
+        assertEq(marketplace.getJob(late).fee, 1000);
         _completeBy(host, _ids2(early, late), _outs2(OUTPUT, OUTPUT));
         marketplace.setProtocolFee(0);
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether);
+        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether, 0);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether);
+        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether, 0);
         marketplace.releasePayments(_ids2(early, late));
         assertEq(marketplace.claimable(host, ETH), 0.0945 ether);
         assertEq(marketplace.claimable(treasury, ETH), 0.0055 ether);
@@ -1221,7 +1227,7 @@ contract JobMarketplaceTest is Fixture {
         ReentrantActor r = new ReentrantActor();
         vm.deal(address(r), 1 ether);
         vm.prank(address(r));
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.prank(address(r));
         marketplace.cancelJob(id);
         r.arm(ReentrantActor.Mode.Reject, address(0), 0, "");
@@ -1264,10 +1270,10 @@ contract JobMarketplaceTest is Fixture {
         bytes memory paused = abi.encodeWithSelector(Pausable.EnforcedPause.selector);
         vm.prank(renter);
         vm.expectRevert(paused);
-        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.prank(renter);
         vm.expectRevert(paused);
-        marketplace.createJob(MODEL, INPUT, address(usd), 100, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 100, _dl(), address(0), 0);
         vm.prank(host);
         vm.expectRevert(paused);
         marketplace.claimJob(open, host);
@@ -2145,7 +2151,7 @@ contract JobMarketplaceTest is Fixture {
 
         vm.warp(end + 1);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0, 0);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(host, ETH, PAYMENT);
         marketplace.releasePayments(_ids(id));
@@ -2172,7 +2178,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(a, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(a, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(a, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(a);
         assertEq(uint8(_status(a)), uint8(IJobMarketplace.Status.Disputed));
         assertEq(marketplace.disputeWindowEnd(a), end);
@@ -2327,7 +2333,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(uint8(next.getDispute(late).status), uint8(ISlashing.DisputeStatus.Open));
         vm.prank(address(slashing));
         vm.expectRevert(_unauthorized(address(slashing), role));
-        marketplace.settleDispute(late, true);
+        marketplace.settleDispute(late, ISlashing.DisputeStatus.Upheld);
         assertEq(uint8(_status(late)), uint8(IJobMarketplace.Status.Disputed));
 
         vm.expectRevert(IJobMarketplace.InvalidParameter.selector);
@@ -2442,7 +2448,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(j.host, address(0));
         assertEq(j.token, address(0));
         assertEq(j.payment, 0);
-        assertEq(j.feeBps, 0);
+        assertEq(j.fee, 0);
         assertEq(uint8(j.status), uint8(IJobMarketplace.Status.None));
         assertEq(j.deadline, 0);
         assertEq(j.completedAt, 0);
@@ -2548,9 +2554,9 @@ contract JobMarketplaceTest is Fixture {
         _dispute(a);
         _dispute(b);
         vm.startPrank(address(slashing));
-        marketplace.settleDispute(b, false);
+        marketplace.settleDispute(b, ISlashing.DisputeStatus.Rejected);
         assertEq(marketplace.activeJobsOf(host), 2);
-        marketplace.settleDispute(a, true);
+        marketplace.settleDispute(a, ISlashing.DisputeStatus.Upheld);
         assertEq(marketplace.activeJobsOf(host), 1);
         vm.stopPrank();
     }
@@ -2568,22 +2574,22 @@ contract JobMarketplaceTest is Fixture {
         assertEq(marketplace.claimable(renter, address(token)), 0);
     }
 
-    function test_split_examples() public view {
-        (uint256 h, uint256 f) = marketplace.split(10_000, 250);
-        assertEq(h, 9750);
-        assertEq(f, 250);
-        (h, f) = marketplace.split(9, 1000); // 0.9 rounds down to 0
-        assertEq(h, 9);
-        assertEq(f, 0);
-        (h, f) = marketplace.split(10, 1000);
-        assertEq(h, 9);
-        assertEq(f, 1);
-        (h, f) = marketplace.split(399, 250); // 9.975 -> 9
-        assertEq(h, 390);
-        assertEq(f, 9);
-        (h, f) = marketplace.split(type(uint96).max, 0);
-        assertEq(h, type(uint96).max);
-        assertEq(f, 0);
+    function test_feeFor_examples() public {
+        marketplace.setAssetFees(ETH, 0, 0);
+        marketplace.setProtocolFee(250);
+        assertEq(marketplace.feeFor(ETH, 10_000), 250);
+        assertEq(marketplace.feeFor(ETH, 399), 10, "9.975 rounds up to 10");
+        marketplace.setProtocolFee(1000);
+        assertEq(marketplace.feeFor(ETH, 9), 1, "0.9 rounds up to 1");
+        assertEq(marketplace.feeFor(ETH, 10), 1);
+        assertEq(marketplace.feeFor(ETH, 1), 1, "no payment is too small to owe a fee");
+        marketplace.setProtocolFee(0);
+        assertEq(marketplace.feeFor(ETH, type(uint96).max), 0);
+        marketplace.setAssetFees(ETH, 7, 0);
+        assertEq(marketplace.feeFor(ETH, 100), 7, "the asset's minimum applies");
+        marketplace.setProtocolFee(100);
+        assertEq(marketplace.feeFor(ETH, 100_000), 1000, "above the minimum, the rate applies");
+        assertEq(marketplace.feeFor(address(usd), 100), 1, "another asset has its own minimum (none)");
     }
 
     // ---- state machine ----------------------------------------------------------------------
@@ -2660,9 +2666,9 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.startPrank(address(slashing));
         vm.expectRevert(err);
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         vm.expectRevert(err);
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
         slashing.resolveDispute(id, true);
@@ -2681,15 +2687,21 @@ contract JobMarketplaceTest is Fixture {
 
     // ---- fuzz: arithmetic -------------------------------------------------------------------
 
-    function testFuzz_split(uint256 payment, uint16 feeBps) public view {
+    function testFuzz_feeFor(uint256 payment, uint16 feeBps, uint96 minFee) public {
         payment = bound(payment, 0, type(uint96).max);
         feeBps = uint16(bound(feeBps, 0, 1000));
-        (uint256 hostAmount, uint256 fee) = marketplace.split(payment, feeBps);
-        assertEq(hostAmount + fee, payment, "conservation");
-        // fee = floor(payment * feeBps / 10_000), checked by its defining inequalities
-        assertLe(fee * 10_000, payment * feeBps, "fee rounds down");
-        assertGt((fee + 1) * 10_000, payment * feeBps, "fee is the floor");
-        assertLe(fee, payment / 10, "at most 10%");
+        marketplace.setProtocolFee(feeBps);
+        marketplace.setAssetFees(ETH, minFee, 0);
+        uint256 fee = marketplace.feeFor(ETH, payment);
+        uint256 rate = payment * feeBps;
+        assertGe(fee, minFee, "at least the minimum");
+        // above the minimum: fee = ceil(payment * feeBps / 10_000), by its defining inequalities
+        if (fee > minFee) {
+            assertGe(fee * 10_000, rate, "fee rounds up");
+            assertLt((fee - 1) * 10_000, rate, "fee is the ceiling");
+        } else {
+            assertLe(rate, uint256(minFee) * 10_000, "the rate fee is not above the minimum");
+        }
     }
 
     function testFuzz_releaseSplitEndToEnd(uint96 payment, uint16 feeBps, bool useToken) public {

@@ -36,7 +36,7 @@ contract ReentrancyTest is Fixture {
 
     function _actorJob() internal returns (uint256 id) {
         vm.prank(address(actor));
-        id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
     }
 
     function _actorCancelled() internal returns (uint256 id) {
@@ -136,7 +136,7 @@ contract ReentrancyTest is Fixture {
             ReentrantActor.Mode.Catch,
             address(marketplace),
             PAYMENT,
-            abi.encodeCall(marketplace.createJob, (MODEL, INPUT, ETH, PAYMENT, _dl()))
+            abi.encodeCall(marketplace.createJob, (MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), uint16(0)))
         );
         vm.prank(address(actor));
         marketplace.withdraw(ETH);
@@ -145,7 +145,7 @@ contract ReentrancyTest is Fixture {
         assertEq(address(actor).balance, START);
         assertEq(address(marketplace).balance, 0);
         // outside a payment the same call works
-        actor.exec(address(marketplace), PAYMENT, abi.encodeCall(marketplace.createJob, (MODEL, INPUT, ETH, PAYMENT, _dl())));
+        actor.exec(address(marketplace), PAYMENT, abi.encodeCall(marketplace.createJob, (MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), uint16(0))));
         assertEq(marketplace.jobCount(), 2);
         assertEq(marketplace.getJob(2).renter, address(actor));
     }
@@ -312,13 +312,13 @@ contract ReentrancyTest is Fixture {
         ReentrantToken t = _evilToken();
         t.arm(
             address(marketplace),
-            abi.encodeCall(marketplace.createJob, (MODEL, INPUT, address(t), 1 ether, _dl())),
+            abi.encodeCall(marketplace.createJob, (MODEL, INPUT, address(t), 1 ether, _dl(), address(0), uint16(0))),
             false,
             true
         );
         vm.prank(renter);
         vm.expectRevert(guardError);
-        marketplace.createJob(MODEL, INPUT, address(t), 100 ether, _dl());
+        marketplace.createJob(MODEL, INPUT, address(t), 100 ether, _dl(), address(0), 0);
         assertEq(marketplace.jobCount(), 0);
         assertEq(t.balanceOf(address(marketplace)), 0);
         assertEq(t.balanceOf(renter), 1_000_000 ether);
@@ -333,7 +333,7 @@ contract ReentrancyTest is Fixture {
         t.arm(address(marketplace), abi.encodeCall(marketplace.withdraw, (address(t))), false, true);
         vm.prank(renter);
         vm.expectRevert(guardError);
-        marketplace.createJob(MODEL, INPUT, address(t), 100 ether, _dl());
+        marketplace.createJob(MODEL, INPUT, address(t), 100 ether, _dl(), address(0), 0);
         assertEq(marketplace.jobCount(), 1);
         assertEq(t.balanceOf(address(marketplace)), 10 ether);
         assertEq(marketplace.claimable(renter, address(t)), 10 ether);
@@ -366,7 +366,7 @@ contract ReentrancyTest is Fixture {
         marketplace.setTokenAllowed(address(t), true);
         actor.exec(address(t), 0, abi.encodeCall(t.approve, (address(marketplace), type(uint256).max)));
         bytes memory ret = actor.exec(
-            address(marketplace), 0, abi.encodeCall(marketplace.createJob, (MODEL, INPUT, address(t), 50 ether, _dl()))
+            address(marketplace), 0, abi.encodeCall(marketplace.createJob, (MODEL, INPUT, address(t), 50 ether, _dl(), address(0), uint16(0)))
         );
         uint256 id = abi.decode(ret, (uint256));
         actor.exec(address(marketplace), 0, abi.encodeCall(marketplace.cancelJob, (id)));
@@ -387,6 +387,6 @@ contract ReentrancyTest is Fixture {
 
     function _tokenJob(ReentrantToken t, uint96 amount) internal returns (uint256 id) {
         vm.prank(renter);
-        id = marketplace.createJob(MODEL, INPUT, address(t), amount, _dl());
+        id = marketplace.createJob(MODEL, INPUT, address(t), amount, _dl(), address(0), 0);
     }
 }

@@ -199,9 +199,9 @@ contract ReputationRegistryTest is Fixture {
         assertEq(reputation.scoreOf(alice), 500);
     }
 
-    function test_record_revertsOnZeroCount() public {
+    function test_record_revertsOnZeroWeight() public {
         vm.prank(writer);
-        vm.expectRevert(IReputationRegistry.ZeroCount.selector);
+        vm.expectRevert(IReputationRegistry.ZeroWeight.selector);
         reputation.record(alice, COMPLETION, 0);
     }
 

@@ -218,7 +218,7 @@ contract SlashingTest is Fixture {
         slashing.openDispute{value: BOND - 1}(77, renter, host, EVIDENCE);
 
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(77, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(77, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         vm.prank(market);
         slashing.openDispute{value: BOND}(77, renter, host, EVIDENCE);
         ISlashing.Dispute memory d = slashing.getDispute(77);
@@ -242,7 +242,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(id, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         vm.prank(renter);
         marketplace.disputeJob{value: BOND}(id, EVIDENCE);
         assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Open));
@@ -282,7 +282,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(slashing));
         emit ISlashing.BondCredited(renter, BOND);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, true);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
@@ -336,7 +336,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(slashing));
         emit ISlashing.BondCredited(host, BOND);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, false);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Rejected);
         vm.recordLogs();
         vm.prank(arbiter);
         slashing.resolveDispute(id, false);
@@ -415,7 +415,7 @@ contract SlashingTest is Fixture {
         ReentrantActor r = new ReentrantActor();
         vm.deal(address(r), 1 ether);
         vm.prank(address(r));
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         vm.prank(host);
         marketplace.claimJob(id, host);
         _complete(id, OUTPUT);

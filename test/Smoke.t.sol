@@ -22,7 +22,7 @@ contract SmokeTest is Fixture {
         emit log_named_uint("register", g - gasleft());
         vm.prank(renter);
         g = gasleft();
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         emit log_named_uint("create", g - gasleft());
         vm.prank(stranger);
         g = gasleft();

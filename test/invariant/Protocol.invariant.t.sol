@@ -197,7 +197,7 @@ contract ProtocolInvariantTest is Fixture {
             assertEq(j.host, g.host, "host != model");
             assertEq(j.renter, g.renter, "renter != model");
             assertEq(j.payment, g.payment, "payment != model");
-            assertEq(j.feeBps, g.feeBps, "fee != model");
+            assertEq(j.fee, g.fee, "fee != model");
             assertEq(j.completedAt, g.completedAt, "completedAt != model");
             if (j.status == IJobMarketplace.Status.Completed || j.status == IJobMarketplace.Status.Disputed) {
                 assertEq(marketplace.disputeWindowEnd(id), handler.gWindowEnd(id), "dispute window end != model");

@@ -122,7 +122,7 @@ contract ProtocolHandler is Test {
         address host;
         address asset;
         uint96 payment;
-        uint16 feeBps;
+        uint96 fee;
         IJobMarketplace.Status status;
         uint40 deadline;
         uint40 completedAt; // as getJob shows it: 0 until completed (the claim time is kept apart)
@@ -456,7 +456,7 @@ contract ProtocolHandler is Test {
         uint256 expectedId = _jobs.length + 1;
         bool valid = !gPaused;
         vm.prank(r);
-        try marketplace.createJob{value: inUsd ? 0 : payment}(model, input, asset, uint96(payment), deadline) returns (
+        try marketplace.createJob{value: inUsd ? 0 : payment}(model, input, asset, uint96(payment), deadline, address(0), 0) returns (
             uint256 id
         ) {
             if (!valid) return _unexpectedSuccess(Action.CreateJob);
@@ -466,7 +466,7 @@ contract ProtocolHandler is Test {
                     host: address(0),
                     asset: asset,
                     payment: uint96(payment),
-                    feeBps: gFeeBps,
+                    fee: 0, // set below (stack depth)
                     status: IJobMarketplace.Status.Open,
                     deadline: deadline,
                     completedAt: 0,
@@ -476,6 +476,7 @@ contract ProtocolHandler is Test {
                     bond: 0
                 })
             );
+            _jobs[id - 1].fee = marketplace.getJob(id).fee;
             gDeposited[asset] += payment;
             _succeeded(Action.CreateJob, id == expectedId);
         } catch (bytes memory err) {
@@ -690,7 +691,7 @@ contract ProtocolHandler is Test {
                 if (_windowEnd(j) != uint256(j.completedAt) + WINDOW) ++movedWindowCalls;
                 j.status = IJobMarketplace.Status.Paid;
                 --gActiveJobs[j.host];
-                uint256 fee = uint256(j.payment) * j.feeBps / BPS;
+                uint256 fee = j.fee;
                 _credit(j.host, j.asset, j.payment - fee);
                 _credit(treasury, j.asset, fee);
             }
