@@ -10,22 +10,28 @@ pub use manifest::{Contracts, Deployment, ManifestError};
 /// Contract bindings. Each module holds the contract's calls, events, errors and `deploy`.
 #[allow(missing_docs, clippy::too_many_arguments)]
 pub mod contracts {
+    // Each contract in a module of its own: an ABI names the interface types it uses (e.g.
+    // `ISlashing.DisputeStatus` in JobMarketplace's), and those would clash side by side.
     macro_rules! bind {
-        ($($name:ident => $path:literal),* $(,)?) => {$(
-            alloy::sol!(#[sol(rpc)] #[derive(Debug)] $name, $path);
+        ($($name:ident in $module:ident => $path:literal),* $(,)?) => {$(
+            #[doc = concat!("The `", stringify!($name), "` contract's binding and the interface types its ABI uses.")]
+            pub mod $module {
+                alloy::sol!(#[sol(rpc)] #[derive(Debug)] $name, $path);
+            }
+            pub use $module::$name;
         )*};
     }
 
     bind! {
-        VouchToken => "../out/VouchToken.sol/VouchToken.json",
-        Staking => "../out/Staking.sol/Staking.json",
-        NodeRegistry => "../out/NodeRegistry.sol/NodeRegistry.json",
-        ReputationRegistry => "../out/ReputationRegistry.sol/ReputationRegistry.json",
-        JobMarketplace => "../out/JobMarketplace.sol/JobMarketplace.json",
-        Slashing => "../out/Slashing.sol/Slashing.json",
-        ProofSystem => "../out/ProofSystem.sol/ProofSystem.json",
-        VouchGovernor => "../out/VouchGovernor.sol/VouchGovernor.json",
-        TimelockController => "../out/TimelockController.sol/TimelockController.json",
+        VouchToken in vouch_token => "../out/VouchToken.sol/VouchToken.json",
+        Staking in staking => "../out/Staking.sol/Staking.json",
+        NodeRegistry in node_registry => "../out/NodeRegistry.sol/NodeRegistry.json",
+        ReputationRegistry in reputation_registry => "../out/ReputationRegistry.sol/ReputationRegistry.json",
+        JobMarketplace in job_marketplace => "../out/JobMarketplace.sol/JobMarketplace.json",
+        Slashing in slashing => "../out/Slashing.sol/Slashing.json",
+        ProofSystem in proof_system => "../out/ProofSystem.sol/ProofSystem.json",
+        VouchGovernor in vouch_governor => "../out/VouchGovernor.sol/VouchGovernor.json",
+        TimelockController in timelock_controller => "../out/TimelockController.sol/TimelockController.json",
     }
 
     alloy::sol! {

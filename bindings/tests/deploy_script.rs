@@ -61,6 +61,14 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
             .await
             .unwrap()
     );
+    // VOUCH is a payment asset priced so that buying reputation costs the minimum stake.
+    assert!(market.tokenAllowed(c.vouch_token).call().await.unwrap());
+    let fees = market.assetFees(c.vouch_token).call().await.unwrap();
+    let vouch = U256::from(10u64).pow(U256::from(18));
+    assert_eq!(
+        (U256::from(fees.minFee), U256::from(fees.creditFee)),
+        (vouch, U256::from(1000u64) * vouch / U256::from(80u64))
+    );
     let staking = Staking::new(c.staking, &provider);
     assert!(
         staking
