@@ -237,9 +237,11 @@ contract Slashing is ISlashing, AccessControl, PauseControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ISlashing
-    /// @dev rate x (active + unbonding stake), capped per incident.
+    /// @dev rate x the slash base (active + unbonding stake, or more while a withdrawal during
+    ///      unfinished jobs fixed it: Staking.slashBaseOf), capped per incident; Staking takes
+    ///      at most what is there.
     function slashAmount(address host, Reason reason) public view override returns (uint256 amount) {
-        amount = staking.slashableStakeOf(host) * slashRateBps[reason] / BPS;
+        amount = staking.slashBaseOf(host) * slashRateBps[reason] / BPS;
         if (amount > maxSlashPerIncident) amount = maxSlashPerIncident;
     }
 

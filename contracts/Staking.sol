@@ -37,6 +37,9 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
     IJobMarketplace[] private _marketplaces;
 
     mapping(address staker => Position) private _positions;
+    /// @dev The slashable stake before the first withdrawal made during unfinished jobs; kept
+    ///      until the staker next acts with no unfinished job (see `slashBaseOf`).
+    mapping(address staker => uint256) private _slashBase;
 
     constructor(IERC20 token_, address admin) {
         token = token_;
@@ -53,6 +56,7 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
         p.active = uint128(active);
         totalStaked += amount;
         emit Staked(msg.sender, amount, active);
+        _clearSlashBaseIfIdle(msg.sender);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -67,6 +71,7 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
         uint64 releaseAt = uint64(block.timestamp) + unbondingPeriod;
         p.releaseAt = releaseAt;
         emit UnstakeRequested(msg.sender, amount, p.unbonding, releaseAt);
+        _clearSlashBaseIfIdle(msg.sender);
     }
 
     /// @inheritdoc IStaking
@@ -79,10 +84,19 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
         uint256 unbonding = p.unbonding;
         if (unbonding == 0) revert NothingToWithdraw();
         if (block.timestamp < p.releaseAt) revert StillUnbonding(p.releaseAt);
-        uint256 locked = lockedStakeOf(msg.sender);
-        uint256 free = uint256(p.active) + unbonding - locked;
+        uint256 jobs = _unfinishedJobs(msg.sender);
+        uint256 slashable = uint256(p.active) + unbonding;
+        uint256 locked = _locked(msg.sender, jobs, slashable);
+        uint256 free = slashable - locked;
         amount = unbonding < free ? unbonding : free;
         if (amount == 0) revert StakeLocked(locked);
+        // Slashes are a share of the stake: without a fixed base, each withdrawal would shrink
+        // the next lock and the slashes the open jobs can bring, until nothing is left.
+        if (jobs != 0) {
+            if (slashable > _slashBase[msg.sender]) _setSlashBase(msg.sender, slashable);
+        } else if (_slashBase[msg.sender] != 0) {
+            _setSlashBase(msg.sender, 0);
+        }
         p.unbonding = uint128(unbonding - amount);
         if (amount == unbonding) p.releaseAt = 0;
         totalStaked -= amount;
@@ -177,17 +191,17 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
     /// @dev jobs x the largest single slash, at most the slashable stake. Successive slashes
     ///      take a share of what is left, so this over-counts several jobs, never under-counts.
     function lockedStakeOf(address staker) public view override returns (uint256) {
-        uint256 jobs = 0;
-        for (uint256 i = 0; i < _marketplaces.length; ++i) {
-            jobs += _marketplaces[i].activeJobsOf(staker);
-        }
-        if (jobs == 0) return 0;
+        Position storage p = _positions[staker];
+        return _locked(staker, _unfinishedJobs(staker), uint256(p.active) + p.unbonding);
+    }
+
+    /// @inheritdoc IStaking
+    function slashBaseOf(address staker) external view override returns (uint256) {
         Position storage p = _positions[staker];
         uint256 slashable = uint256(p.active) + p.unbonding;
-        ISlashing slashing = marketplace.slashing();
-        uint256 perJob = address(slashing) == address(0) ? slashable : slashing.maxSlashAmount(staker);
-        uint256 locked = jobs * perJob;
-        return locked < slashable ? locked : slashable;
+        uint256 base = _slashBase[staker];
+        if (base <= slashable || _unfinishedJobs(staker) == 0) return slashable;
+        return base;
     }
 
     /// @inheritdoc IStaking
@@ -196,6 +210,29 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
         for (uint256 i = 0; i < list.length; ++i) {
             list[i] = address(_marketplaces[i]);
         }
+    }
+
+    function _unfinishedJobs(address staker) private view returns (uint256 jobs) {
+        for (uint256 i = 0; i < _marketplaces.length; ++i) {
+            jobs += _marketplaces[i].activeJobsOf(staker);
+        }
+    }
+
+    function _locked(address staker, uint256 jobs, uint256 slashable) private view returns (uint256) {
+        if (jobs == 0) return 0;
+        ISlashing slashing = marketplace.slashing();
+        uint256 perJob = address(slashing) == address(0) ? slashable : slashing.maxSlashAmount(staker);
+        uint256 locked = jobs * perJob;
+        return locked < slashable ? locked : slashable;
+    }
+
+    function _clearSlashBaseIfIdle(address staker) private {
+        if (_slashBase[staker] != 0 && _unfinishedJobs(staker) == 0) _setSlashBase(staker, 0);
+    }
+
+    function _setSlashBase(address staker, uint256 base) private {
+        _slashBase[staker] = base;
+        emit SlashBaseSet(staker, base);
     }
 
     function _indexOf(IJobMarketplace m) private view returns (uint256) {

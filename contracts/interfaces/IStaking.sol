@@ -25,6 +25,9 @@ interface IStaking {
     /// @notice `marketplace` became the current marketplace and joined the list whose jobs
     ///         lock withdrawals.
     event MarketplaceSet(address indexed marketplace);
+    /// @notice A withdrawal during unfinished jobs fixed `base` as the stake slashes are
+    ///         computed on (0: cleared, the staker has no unfinished job any more).
+    event SlashBaseSet(address indexed staker, uint256 base);
     /// @notice `marketplace` left the list (it had no unfinished job).
     event MarketplaceRemoved(address indexed marketplace);
 
@@ -70,6 +73,11 @@ interface IStaking {
     ///         marketplace: each job may cost at most the largest single slash
     ///         (`ISlashing.maxSlashAmount`), and the lock never exceeds the slashable stake.
     function lockedStakeOf(address staker) external view returns (uint256);
+    /// @notice The stake a slash of `staker` is computed on: its slashable stake, or, while it
+    ///         has unfinished jobs, at least the slashable stake it had before withdrawing
+    ///         during them. So withdrawing what the lock leaves free never shrinks the slashes
+    ///         those jobs can still bring.
+    function slashBaseOf(address staker) external view returns (uint256);
     /// @notice Every marketplace whose jobs lock withdrawals (the current one last set included).
     function marketplaces() external view returns (address[] memory);
 }
