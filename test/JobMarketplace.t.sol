@@ -15,6 +15,9 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {VouchToken} from "../contracts/VouchToken.sol";
+import {PauseControl} from "../contracts/utils/PauseControl.sol";
+import {IPauseControl} from "../contracts/interfaces/IPauseControl.sol";
 import {stdError} from "forge-std/StdError.sol";
 
 /// @notice JobMarketplace: every external function (success, every revert, every event), the job
@@ -27,6 +30,12 @@ contract JobMarketplaceTest is Fixture {
     uint256 internal constant BOND = 0.01 ether;
     address internal constant ETH = address(0);
     uint256 internal constant T0 = 1_750_000_000; // Fixture's start time
+    /// @dev The default protocol fee of a PAYMENT job: 1% (above ETH's 0.0001 minimum).
+    uint96 internal constant FEE = 0.0005 ether;
+    uint256 internal constant HOST_AMOUNT = PAYMENT - FEE;
+    /// @dev ETH's default credit fee: a FEE job earns a tenth of a full completion.
+    uint256 internal constant ETH_CREDIT_FEE = 0.005 ether;
+    uint256 internal constant FEE_WEIGHT = 1000;
 
     address internal host2 = makeAddr("host2");
 
@@ -106,7 +115,8 @@ contract JobMarketplaceTest is Fixture {
         return IJobMarketplace.Job({
             renter: renter,
             host: host_,
-            operator: address(0),
+            // `host` claims itself and `operator` is its operator: the one recorded at claim
+            operator: host_ == host ? operator : address(0),
             token: asset,
             payment: payment,
             fee: fee,
@@ -150,10 +160,25 @@ contract JobMarketplaceTest is Fixture {
         assertEq(address(marketplace.reputation()), address(reputation));
         assertEq(address(marketplace.slashing()), address(slashing));
         assertEq(marketplace.treasury(), treasury);
-        assertEq(marketplace.protocolFeeBps(), 0);
+        assertEq(marketplace.protocolFeeBps(), 100);
         assertEq(marketplace.disputeWindow(), 1 days);
         assertEq(marketplace.maxJobDuration(), 30 days);
         assertEq(marketplace.jobCount(), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        // ETH's defaults from the constructor, VOUCH's from SystemDeployer (minimumStake / 80)
+        IJobMarketplace.AssetFees memory f = marketplace.assetFees(ETH);
+        assertEq(f.minFee, 0.0001 ether);
+        assertEq(f.creditFee, 0.005 ether);
+        f = marketplace.assetFees(address(token));
+        assertEq(f.minFee, 1 ether);
+        assertEq(f.creditFee, 12.5 ether);
+        assertEq(uint256(f.creditFee) * 80, staking.minimumStake());
+        f = marketplace.assetFees(address(usd));
+        assertEq(f.minFee, 0);
+        assertEq(f.creditFee, 0);
+        assertEq(marketplace.GUARDIAN_ROLE(), keccak256("GUARDIAN_ROLE"));
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        assertEq(marketplace.guardianPauseEnds(), 0);
         assertEq(marketplace.ETH(), address(0));
         assertEq(marketplace.MAX_FEE_BPS(), 1000);
         assertEq(marketplace.MIN_DISPUTE_WINDOW(), 10 minutes);
@@ -172,8 +197,19 @@ contract JobMarketplaceTest is Fixture {
         assertTrue(marketplace.hasRole(marketplace.PROOF_SYSTEM_ROLE(), prover));
         assertFalse(marketplace.hasRole(marketplace.PROOF_SYSTEM_ROLE(), admin));
         assertTrue(marketplace.tokenAllowed(address(usd)));
-        assertFalse(marketplace.tokenAllowed(address(token)));
+        assertTrue(marketplace.tokenAllowed(address(token))); // VOUCH, allowed by SystemDeployer
         assertFalse(marketplace.paused());
+    }
+
+    /// @dev A freshly constructed marketplace has ETH's fees set, with their event.
+    function test_constructor_setsEthAssetFees() public {
+        vm.expectEmit();
+        emit IJobMarketplace.AssetFeesSet(ETH, 0.0001 ether, 0.005 ether);
+        JobMarketplace m = new JobMarketplace(registry, reputation, treasury, admin);
+        assertEq(m.assetFees(ETH).minFee, 0.0001 ether);
+        assertEq(m.assetFees(ETH).creditFee, 0.005 ether);
+        assertEq(m.protocolFeeBps(), 100);
+        assertFalse(m.tokenAllowed(address(token)));
     }
 
     function test_constructor_revertsOnZeroTreasury() public {
@@ -186,13 +222,13 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_eth() public {
         uint40 dl = _dl();
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, 0, address(0), 0);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, address(0), 0);
         vm.prank(renter);
         uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl, address(0), 0);
 
         assertEq(id, 1);
         assertEq(marketplace.jobCount(), 1);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         assertEq(address(marketplace).balance, PAYMENT);
         assertEq(renter.balance, 100 ether - PAYMENT);
         assertEq(marketplace.claimable(renter, ETH), 0);
@@ -203,7 +239,7 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = _dl();
         uint96 amount = 1234e6;
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 250, address(0), 0);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 30.85e6, address(0), 0);
         vm.expectEmit(address(usd));
         emit IERC20.Transfer(renter, address(marketplace), amount);
         vm.prank(renter);
@@ -211,7 +247,7 @@ contract JobMarketplaceTest is Fixture {
 
         assertEq(id, 1);
         IJobMarketplace.Job memory e =
-            _job(address(0), address(usd), amount, 250, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
+            _job(address(0), address(usd), amount, 30.85e6, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
         e.inputHash = INPUT_B;
         _assertJob(id, e);
         assertEq(usd.balanceOf(address(marketplace)), amount);
@@ -285,11 +321,19 @@ contract JobMarketplaceTest is Fixture {
     }
 
     function test_createJob_revertsOnTokenNotAllowed() public {
-        token.transfer(renter, 1000);
+        // VOUCH is allowed by SystemDeployer: a token nobody allowed is refused
+        VouchToken other = new VouchToken(renter, 1000);
         vm.startPrank(renter);
-        token.approve(address(marketplace), 1000);
+        other.approve(address(marketplace), 1000);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(other)));
+        marketplace.createJob(MODEL, INPUT, address(other), 1000, _dl(), address(0), 0);
+        vm.stopPrank();
+        marketplace.setTokenAllowed(address(token), false);
+        token.transfer(renter, 1000 ether);
+        vm.startPrank(renter);
+        token.approve(address(marketplace), 1000 ether);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(token)));
-        marketplace.createJob(MODEL, INPUT, address(token), 1000, _dl(), address(0), 0);
+        marketplace.createJob(MODEL, INPUT, address(token), 1000 ether, _dl(), address(0), 0);
         vm.stopPrank();
 
         // an allow-listed token that governance removes
@@ -364,7 +408,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(renter);
         marketplace.cancelJob(id);
 
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Cancelled, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Cancelled, dl, 0, bytes32(0)));
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(address(marketplace).balance, PAYMENT); // nothing pushed
         assertEq(renter.balance, 100 ether - PAYMENT);
@@ -434,7 +478,7 @@ contract JobMarketplaceTest is Fixture {
         emit IJobMarketplace.JobClaimed(id, host, host, operator);
         vm.prank(host);
         marketplace.claimJob(id, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 1);
         assertEq(marketplace.activeJobsOf(operator), 0);
     }
@@ -516,16 +560,19 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(block.timestamp + 10 minutes);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobCompleted(id, host, OUTPUT);
-        vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 1, 500, 505);
+        vm.recordLogs();
         address h = _completeBy(host, _ids(id), _outs(OUTPUT));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1); // JobCompleted only: reputation waits for the release
+        assertEq(logs[0].emitter, address(marketplace));
         assertEq(h, host);
         _assertJob(
             id,
-            _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, uint40(block.timestamp), OUTPUT)
+            _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, uint40(block.timestamp), OUTPUT)
         );
         assertEq(marketplace.activeJobsOf(host), 1); // still active: unpaid, a dispute may come
-        assertEq(reputation.scoreOf(host), 505);
+        assertEq(marketplace.totalActiveJobs(), 1);
+        assertEq(reputation.scoreOf(host), 500);
         assertEq(address(marketplace).balance, PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
     }
@@ -539,15 +586,18 @@ contract JobMarketplaceTest is Fixture {
         emit IJobMarketplace.JobCompleted(a, host, OUTPUT);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobCompleted(b, host, OUTPUT_B);
-        vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 2, 500, 510);
+        vm.recordLogs();
         assertEq(_completeBy(operator, _ids2(a, b), _outs2(OUTPUT, OUTPUT_B)), host);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 2); // the two JobCompleted, no ReputationChanged
+        assertEq(logs[0].topics[0], IJobMarketplace.JobCompleted.selector);
+        assertEq(logs[1].topics[0], IJobMarketplace.JobCompleted.selector);
         assertEq(marketplace.getJob(a).outputHash, OUTPUT);
         assertEq(marketplace.getJob(b).outputHash, OUTPUT_B);
         assertEq(uint8(_status(a)), uint8(IJobMarketplace.Status.Completed));
         assertEq(uint8(_status(b)), uint8(IJobMarketplace.Status.Completed));
         assertEq(marketplace.activeJobsOf(host), 2); // completion does not end them
-        assertEq(reputation.scoreOf(host), 510);
+        assertEq(reputation.scoreOf(host), 500);
     }
 
     function test_completeJobs_atDeadline() public {
@@ -705,7 +755,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.expireJob(id);
         assertEq(vm.getRecordedLogs().length, 2); // no slash, no reputation change
 
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
         assertEq(token.balanceOf(treasury), 0);
@@ -726,7 +776,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -738,7 +788,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(stranger);
         marketplace.expireJob(id);
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 0);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
@@ -813,8 +863,11 @@ contract JobMarketplaceTest is Fixture {
         emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(id);
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Disputed, dl, completedAt, OUTPUT));
+        IJobMarketplace.Job memory e = _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Disputed, dl, completedAt, OUTPUT);
+        e.dispute = ISlashing.DisputeStatus.Open;
+        _assertJob(id, e);
         ISlashing.Dispute memory d = slashing.getDispute(id);
+        assertEq(d.ruleBy, uint40(block.timestamp + 14 days));
         assertEq(d.renter, renter);
         assertEq(d.host, host);
         assertEq(d.bond, BOND);
@@ -944,7 +997,7 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(endsAt + 1);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
     }
 
@@ -1043,14 +1096,18 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.warp(endsAt + 1);
 
+        // 0.00125 of ETH's 0.005 credit fee: a quarter of a completion, +1.25 points (1 + carry)
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee, 0);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee, 2500);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(host, ETH, hostAmount);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(treasury, ETH, fee);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 2500, 500, 501);
         vm.prank(stranger); // anyone may release
         marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 501);
 
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
         assertEq(marketplace.claimable(host, ETH), hostAmount);
@@ -1066,17 +1123,25 @@ contract JobMarketplaceTest is Fixture {
         assertEq(address(marketplace).balance, 0);
     }
 
+    /// @dev Governance set no fee at all (rate 0, no minimum): the host gets the whole payment,
+    ///      the treasury nothing, and the job (fee 0) earns no reputation: no record call.
     function test_releasePayments_withoutFeeCreditsHostOnly() public {
+        marketplace.setProtocolFee(0);
+        marketplace.setAssetFees(ETH, 0, 0.005 ether);
         uint256 id = _completedJob();
+        assertEq(marketplace.getJob(id).fee, 0);
         vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0, 0);
         vm.recordLogs();
         marketplace.releasePayments(_ids(id));
         Vm.Log[] memory logs = vm.getRecordedLogs();
-        assertEq(logs.length, 2); // PaymentReleased + one Credited
+        assertEq(logs.length, 2); // PaymentReleased + one Credited, no ReputationChanged
         assertEq(logs[1].topics[0], IJobMarketplace.Credited.selector);
         assertEq(logs[1].topics[1], bytes32(uint256(uint160(host))));
         assertEq(marketplace.claimable(host, ETH), PAYMENT);
         assertEq(marketplace.claimable(treasury, ETH), 0);
+        assertEq(reputation.scoreOf(host), 500);
     }
 
     function test_releasePayments_erc20BatchOfTwoHosts() public {
@@ -1090,14 +1155,16 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 901, 100, 0);
+        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 900, 101, 0); // 100.1 rounds up
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.PaymentReleased(b, host2, address(usd), 45e6, 5e6, 0);
         marketplace.releasePayments(_ids2(a, b));
 
-        assertEq(marketplace.claimable(host, address(usd)), 901);
+        assertEq(marketplace.claimable(host, address(usd)), 900);
         assertEq(marketplace.claimable(host2, address(usd)), 45e6);
-        assertEq(marketplace.claimable(treasury, address(usd)), 100 + 5e6);
+        assertEq(marketplace.claimable(treasury, address(usd)), 101 + 5e6);
+        assertEq(reputation.scoreOf(host), 500); // USD has no credit fee: no reputation
+        assertEq(reputation.scoreOf(host2), 500);
         assertEq(marketplace.claimable(host, ETH), 0);
 
         vm.expectEmit(address(marketplace));
@@ -1110,9 +1177,9 @@ contract JobMarketplaceTest is Fixture {
         marketplace.withdraw(address(usd));
         vm.prank(treasury);
         marketplace.withdraw(address(usd));
-        assertEq(usd.balanceOf(host), 901);
+        assertEq(usd.balanceOf(host), 900);
         assertEq(usd.balanceOf(host2), 45e6);
-        assertEq(usd.balanceOf(treasury), 5e6 + 100);
+        assertEq(usd.balanceOf(treasury), 5e6 + 101);
         assertEq(usd.balanceOf(address(marketplace)), 0);
     }
 
@@ -1139,7 +1206,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(done));
         vm.expectRevert(_wrongStatus(done, IJobMarketplace.Status.Paid));
         marketplace.releasePayments(_ids(done));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     function test_releasePayments_afterRejectedDispute() public {
@@ -1153,7 +1220,7 @@ contract JobMarketplaceTest is Fixture {
         slashing.resolveDispute(id, false);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(slashing.bondBalance(host), BOND);
     }
 
@@ -1166,7 +1233,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.warp(endsAt + 1);
         marketplace.releasePayments(_ids(id));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     function test_protocolFee_fixedAtCreation() public {
@@ -1174,19 +1241,24 @@ contract JobMarketplaceTest is Fixture {
         uint256 early = _claimedJob();
         marketplace.setProtocolFee(1000); // 10% for later jobs
         uint256 late = _claimedJob();
-        assertEq(marketplace.getJob(early).fee, 100);
-        assertEq(marketplace.getJob(late).fee, 1000);
+        assertEq(marketplace.getJob(early).fee, 0.0005 ether); // the amount, fixed now
+        assertEq(marketplace.getJob(late).fee, 0.005 ether);
         _completeBy(host, _ids2(early, late), _outs2(OUTPUT, OUTPUT));
+        // neither the rate nor the minimum at release changes a job's fee
         marketplace.setProtocolFee(0);
+        marketplace.setAssetFees(ETH, 0.04 ether, 0.005 ether);
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether, 0);
+        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether, 1000);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether, 0);
+        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 11_000, 500, 505);
         marketplace.releasePayments(_ids2(early, late));
         assertEq(marketplace.claimable(host, ETH), 0.0945 ether);
         assertEq(marketplace.claimable(treasury, ETH), 0.0055 ether);
+        assertEq(reputation.scoreOf(host), 505); // 5.5 points: the half is carried
     }
 
     /// @dev The fee is fixed at creation, but goes to the treasury current at release.
@@ -1260,6 +1332,7 @@ contract JobMarketplaceTest is Fixture {
         uint256 claimed = _claimedJob();
         uint256 completed = _completedJob();
         uint256 overdue = _createJob();
+        uint256 claimed2 = _claimedJob(); // expired below, while the pause lasts
 
         vm.expectEmit(address(marketplace));
         emit Pausable.Paused(admin);
@@ -1282,23 +1355,69 @@ contract JobMarketplaceTest is Fixture {
         marketplace.completeJobs(host, _ids(claimed), _outs(OUTPUT));
         vm.expectRevert(paused);
         marketplace.proofContext(host, _ids(claimed));
-        vm.expectRevert(paused);
-        marketplace.expireJob(overdue);
-        vm.expectRevert(paused);
-        marketplace.expireJob(claimed);
         vm.prank(renter);
         vm.expectRevert(paused);
         marketplace.disputeJob{value: BOND}(completed, EVIDENCE);
 
-        assertEq(marketplace.jobCount(), 4);
+        assertEq(marketplace.jobCount(), 5);
         assertEq(uint8(_status(claimed)), uint8(IJobMarketplace.Status.Claimed));
+
+        // expiry is not pausable: refunds go on, and a deadline the pause covers is not slashed
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(overdue, address(0), address(this), PAYMENT, false);
+        marketplace.expireJob(overdue);
+        assertEq(uint8(_status(overdue)), uint8(IJobMarketplace.Status.Expired));
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(claimed2, host, address(this), PAYMENT, false);
+        marketplace.expireJob(claimed2);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(marketplace.claimable(renter, ETH), 2 * PAYMENT);
 
         vm.expectEmit(address(marketplace));
         emit Pausable.Unpaused(admin);
         marketplace.unpause();
         assertFalse(marketplace.paused());
-        marketplace.expireJob(overdue);
-        assertEq(uint8(_status(overdue)), uint8(IJobMarketplace.Status.Expired));
+        marketplace.expireJob(claimed); // its deadline fell in the pause too
+        assertEq(uint8(_status(claimed)), uint8(IJobMarketplace.Status.Expired));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+    }
+
+    /// @dev expireJob is not pausable (it used to be): while a governance pause lasts, a claimed
+    ///      job whose deadline had passed before the pause began is expired with the slash; one
+    ///      whose deadline falls in the pause is expired without it.
+    function test_expireJob_worksWhilePaused_slashOnlyBeforePause() public {
+        uint256 late = _claimedAt(uint40(T0 + 1 hours));
+        uint256 covered = _claimedAt(uint40(T0 + 3 hours));
+        _pauseAt(T0 + 2 hours); // `late`'s deadline predates the pause
+        vm.warp(T0 + 4 hours);
+        assertTrue(marketplace.paused());
+        assertEq(marketplace.totalActiveJobs(), 2);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(covered, host, stranger, PAYMENT, false);
+        vm.prank(stranger);
+        marketplace.expireJob(covered);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 500);
+
+        uint256 slash = 50 ether;
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(late, host, stranger, PAYMENT, true);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.MissedDeadline, late, slash, renter, slash / 2, slash / 2);
+        vm.prank(stranger);
+        marketplace.expireJob(late);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - slash);
+        assertEq(reputation.scoreOf(host), 470);
+        assertEq(marketplace.activeJobsOf(host), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.claimable(renter, ETH), 2 * PAYMENT);
+        assertTrue(marketplace.paused());
     }
 
     function test_pause_cancelReleaseWithdrawAndSettleStillWork() public {
@@ -1330,9 +1449,10 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(renter);
         assertEq(marketplace.withdraw(ETH), 2 * PAYMENT);
         vm.prank(host);
-        assertEq(marketplace.withdraw(ETH), PAYMENT);
+        assertEq(marketplace.withdraw(ETH), HOST_AMOUNT);
         assertEq(renter.balance, 100 ether - 2 * PAYMENT - BOND);
-        assertEq(address(marketplace).balance, PAYMENT); // `late`'s escrow
+        assertEq(address(marketplace).balance, PAYMENT + FEE); // `late`'s escrow, the treasury's fee
+        assertEq(marketplace.claimable(treasury, ETH), FEE);
     }
 
     function test_pause_onlyPauser() public {
@@ -1464,7 +1584,7 @@ contract JobMarketplaceTest is Fixture {
             assertEq(logs[i].emitter, address(marketplace));
         }
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 0);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
@@ -1526,7 +1646,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -1662,7 +1782,7 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(unpausedAt + 1);
         _claimAs(inGrace, host);
         // the claim time is not shown: completedAt stays 0 until completion
-        _assertJob(inGrace, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(inGrace, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(dl + 1);
         assertEq(marketplace.activeJobsOf(host), 4);
 
@@ -1677,7 +1797,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -1721,7 +1841,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(stranger);
         marketplace.expireJob(id);
         assertEq(vm.getRecordedLogs().length, 2);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
         assertEq(reputation.scoreOf(host), 500);
         assertEq(marketplace.activeJobsOf(host), 1);
@@ -2005,7 +2125,7 @@ contract JobMarketplaceTest is Fixture {
         }
         marketplace.releasePayments(_ids(id)); // not pausable
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     // ---- dispute window end -----------------------------------------------------------------
@@ -2151,12 +2271,12 @@ contract JobMarketplaceTest is Fixture {
 
         vm.warp(end + 1);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0, 0);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, HOST_AMOUNT, FEE, FEE_WEIGHT);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.Credited(host, ETH, PAYMENT);
+        emit IJobMarketplace.Credited(host, ETH, HOST_AMOUNT);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(marketplace.activeJobsOf(host), 0);
     }
 
@@ -2193,7 +2313,7 @@ contract JobMarketplaceTest is Fixture {
         // the rejected dispute of `a` makes it releasable at once, the moved window being over
         slashing.resolveDispute(a, false);
         marketplace.releasePayments(_ids(a));
-        assertEq(marketplace.claimable(host, ETH), 2 * PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), 2 * HOST_AMOUNT);
     }
 
     /// @dev getJob shows completedAt only with an output: 0 while Open and Claimed (the slot
@@ -2203,18 +2323,18 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = uint40(T0 + 1 hours);
         uint256 id = _create(INPUT, ETH, PAYMENT, dl);
         uint256 lapsed = _create(INPUT, ETH, PAYMENT, dl);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         vm.warp(T0 + 10);
         _claimAs(id, host);
         _claimAs(lapsed, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(T0 + 20);
         _complete(id, OUTPUT);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, uint40(T0 + 20), OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, uint40(T0 + 20), OUTPUT));
         assertEq(marketplace.disputeWindowEnd(id), T0 + 20 + 1 days);
         vm.warp(dl + 1);
         marketplace.expireJob(lapsed);
-        _assertJob(lapsed, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(lapsed, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
     }
 
     // ---- governance -------------------------------------------------------------------------
@@ -2229,7 +2349,7 @@ contract JobMarketplaceTest is Fixture {
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setSlashing(ISlashing(address(1)));
             vm.expectRevert(_unauthorized(c, role));
-            marketplace.setTokenAllowed(address(token), true);
+            marketplace.setTokenAllowed(address(1), true);
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setProtocolFee(1);
             vm.expectRevert(_unauthorized(c, role));
@@ -2239,15 +2359,24 @@ contract JobMarketplaceTest is Fixture {
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setMaxJobDuration(2 days);
             vm.expectRevert(_unauthorized(c, role));
+            marketplace.setAssetFees(ETH, 0, 0);
+            vm.expectRevert(_unauthorized(c, role));
+            marketplace.setMaxGuardianPause(1 days);
+            vm.expectRevert(_unauthorized(c, role));
             marketplace.grantRole(proofRole, c);
             vm.stopPrank();
         }
         assertEq(address(marketplace.slashing()), address(slashing));
-        assertEq(marketplace.protocolFeeBps(), 0);
+        assertEq(marketplace.protocolFeeBps(), 100);
         assertEq(marketplace.treasury(), treasury);
         assertEq(marketplace.disputeWindow(), 1 days);
         assertEq(marketplace.maxJobDuration(), 30 days);
-        assertFalse(marketplace.tokenAllowed(address(token)));
+        assertEq(marketplace.assetFees(ETH).minFee, 0.0001 ether);
+        assertEq(marketplace.assetFees(ETH).creditFee, 0.005 ether);
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        // VOUCH stays allowed (SystemDeployer); a fresh token stays refused
+        assertTrue(marketplace.tokenAllowed(address(token)));
+        assertFalse(marketplace.tokenAllowed(address(1)));
     }
 
     /// @dev The proof-system role is what lets a job complete: granting, revoking and renouncing
@@ -2597,16 +2726,16 @@ contract JobMarketplaceTest is Fixture {
     function test_stateMachine_happyPath() public {
         uint40 dl = _dl();
         uint256 id = _create(INPUT, ETH, PAYMENT, dl);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         _claimAs(id, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(block.timestamp + 5 minutes);
         uint40 at = uint40(block.timestamp);
         _complete(id, OUTPUT);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, at, OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, at, OUTPUT));
         vm.warp(block.timestamp + 1 days + 1);
         marketplace.releasePayments(_ids(id));
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Paid, dl, at, OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Paid, dl, at, OUTPUT));
         _assertImmovable(id, IJobMarketplace.Status.Paid);
     }
 
@@ -2704,24 +2833,45 @@ contract JobMarketplaceTest is Fixture {
         }
     }
 
+    /// @dev An independent model of the fee: the rate rounded up, at least the asset's minimum
+    ///      (ETH: 0.0001 ether, USD: none).
+    function _modelFee(address asset, uint256 payment, uint16 feeBps) internal pure returns (uint256 fee) {
+        fee = payment * feeBps / 10_000;
+        if (fee * 10_000 < payment * feeBps) ++fee;
+        uint256 minFee = asset == ETH ? 0.0001 ether : 0;
+        if (fee < minFee) fee = minFee;
+    }
+
     function testFuzz_releaseSplitEndToEnd(uint96 payment, uint16 feeBps, bool useToken) public {
         address asset = useToken ? address(usd) : ETH;
         payment = uint96(bound(payment, 1, useToken ? SUPPLY : type(uint96).max));
         feeBps = uint16(bound(feeBps, 0, 1000));
         vm.deal(renter, uint256(type(uint96).max) + 1 ether);
         marketplace.setProtocolFee(feeBps);
+        uint256 fee = _modelFee(asset, payment, feeBps);
+        assertEq(marketplace.feeFor(asset, payment), fee);
+        if (fee > payment) {
+            // only ETH payments under the 0.0001 ether minimum
+            assertLt(payment, 0.0001 ether);
+            vm.prank(renter);
+            vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, payment, fee));
+            marketplace.createJob{value: payment}(MODEL, INPUT, asset, payment, _dl(), address(0), 0);
+            return;
+        }
         uint256 id = _create(INPUT, asset, payment, _dl());
+        assertEq(marketplace.getJob(id).fee, fee);
         _claimAs(id, host);
         _complete(id, OUTPUT);
         marketplace.setProtocolFee(uint16(1000 - feeBps)); // no effect on this job
         vm.warp(block.timestamp + 1 days + 1);
         marketplace.releasePayments(_ids(id));
 
-        uint256 fee = uint256(payment) * feeBps / 10_000;
         assertEq(marketplace.claimable(host, asset), payment - fee);
         assertEq(marketplace.claimable(treasury, asset), fee);
-        vm.prank(host);
-        assertEq(marketplace.withdraw(asset), payment - fee);
+        if (payment != fee) {
+            vm.prank(host);
+            assertEq(marketplace.withdraw(asset), payment - fee);
+        }
         if (fee != 0) {
             vm.prank(treasury);
             assertEq(marketplace.withdraw(asset), fee);
@@ -2748,7 +2898,8 @@ contract JobMarketplaceTest is Fixture {
     function testFuzz_escrowConservation(uint96 payment, uint16 feeBps, bool useToken, uint256 seed) public {
         Ledger memory l;
         l.asset = useToken ? address(usd) : ETH;
-        l.payment = uint96(bound(payment, 1, 50 ether));
+        // an ETH payment must cover the 0.0001 ether minimum fee
+        l.payment = uint96(bound(payment, useToken ? 1 : 0.0001 ether, 50 ether));
         feeBps = uint16(bound(feeBps, 0, 1000));
         marketplace.setProtocolFee(feeBps);
         uint256 id = _create(INPUT, l.asset, l.payment, _dl());
@@ -2784,7 +2935,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(_balance(l.asset, address(marketplace)), 0, "marketplace emptied");
 
         s = _status(id);
-        uint256 fee = uint256(l.payment) * feeBps / 10_000;
+        uint256 fee = _modelFee(l.asset, l.payment, feeBps);
         if (s == IJobMarketplace.Status.Paid) {
             assertEq(l.withdrawnBy[0], 0);
             assertEq(l.withdrawnBy[1], l.payment - fee);
