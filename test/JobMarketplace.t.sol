@@ -3003,4 +3003,610 @@ contract JobMarketplaceTest is Fixture {
         if (l.asset == ETH) assertEq(usd.balanceOf(address(marketplace)), 0);
         else assertEq(address(marketplace).balance, 0);
     }
+
+    // ======================================================================================
+    // ---- hardening: direct offers, minimum reputation, fees, reputation at release,
+    //      active job count, guardian pause
+    // ======================================================================================
+
+    address internal guardian = makeAddr("guardian");
+
+    function _offer(uint96 payment, address offered, uint16 minRep) internal returns (uint256 id) {
+        vm.prank(renter);
+        id = marketplace.createJob{value: payment}(MODEL, INPUT, ETH, payment, _dl(), offered, minRep);
+    }
+
+    function _repLogs(Vm.Log[] memory logs) internal view returns (uint256 n) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(reputation)) ++n;
+        }
+    }
+
+    /// @dev A completed job of `renter_` in ETH paying `payment`, claimed by `host`.
+    function _completedFrom(address renter_, uint96 payment) internal returns (uint256 id) {
+        vm.deal(renter_, renter_.balance + payment);
+        vm.prank(renter_);
+        id = marketplace.createJob{value: payment}(MODEL, INPUT, ETH, payment, _dl(), address(0), 0);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+    }
+
+    function _guardian() internal {
+        marketplace.grantRole(marketplace.GUARDIAN_ROLE(), guardian);
+    }
+
+    // ---- direct offers ---------------------------------------------------------------------
+
+    function test_directOffer_onlyOfferedHostClaims() public {
+        uint40 dl = _dl();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, host, 0);
+        uint256 id = _offer(PAYMENT, host, 0);
+        // while Open, host shows the offer; no operator yet
+        IJobMarketplace.Job memory e = _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
+        e.operator = address(0);
+        _assertJob(id, e);
+        assertEq(marketplace.activeJobsOf(host), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+
+        vm.prank(host2);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotOfferedHost.selector, id, host2, host));
+        marketplace.claimJob(id, host2);
+        // the caller check comes first
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotHostOrOperator.selector, id, stranger));
+        marketplace.claimJob(id, host2);
+
+        // the offered host's operator may claim for it
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id, host, operator, operator);
+        vm.prank(operator);
+        marketplace.claimJob(id, host);
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        assertEq(marketplace.activeJobsOf(host), 1);
+    }
+
+    function test_directOffer_toHostWithoutOperator() public {
+        uint256 id = _offer(PAYMENT, host2, 0);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotOfferedHost.selector, id, host, host2));
+        marketplace.claimJob(id, host);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id, host2, host2, address(0));
+        _claimAs(id, host2);
+        assertEq(marketplace.getJob(id).host, host2);
+        assertEq(marketplace.getJob(id).operator, address(0));
+    }
+
+    function test_directOffer_clearedOnCancel() public {
+        uint256 id = _offer(PAYMENT, host, 0);
+        assertEq(marketplace.getJob(id).host, host);
+        vm.prank(renter);
+        marketplace.cancelJob(id);
+        assertEq(marketplace.getJob(id).host, address(0));
+        assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Cancelled));
+    }
+
+    function test_directOffer_clearedOnExpire() public {
+        uint256 id = _offer(PAYMENT, host, 0);
+        vm.warp(block.timestamp + 1 hours + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(id, address(0), stranger, PAYMENT, false);
+        vm.recordLogs();
+        vm.prank(stranger);
+        marketplace.expireJob(id);
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(marketplace.getJob(id).host, address(0));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE); // the offered host is never slashed
+        assertEq(marketplace.claimable(renter, ETH), PAYMENT);
+    }
+
+    // ---- recorded operator -------------------------------------------------------------------
+
+    /// @dev The operator is recorded at claim and stays when the host rotates it.
+    function test_claimJob_recordsOperator_keptAfterRotation() public {
+        uint256 id = _claimedJob();
+        assertEq(marketplace.getJob(id).operator, operator);
+        address next = makeAddr("operator2");
+        vm.prank(host);
+        registry.setOperator(next);
+        assertEq(marketplace.getJob(id).operator, operator);
+        uint256 id2 = _createJob();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id2, host, next, next);
+        vm.prank(next);
+        marketplace.claimJob(id2, host);
+        assertEq(marketplace.getJob(id2).operator, next);
+    }
+
+    // ---- minimum reputation ------------------------------------------------------------------
+
+    function test_createJob_revertsOnInvalidMinReputation() public {
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidMinReputation.selector, uint16(1001)));
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 1001);
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidMinReputation.selector, type(uint16).max));
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), type(uint16).max);
+        assertEq(marketplace.jobCount(), 0);
+        uint40 dl = _dl();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, address(0), 1000);
+        uint256 id = _offer(PAYMENT, address(0), 1000);
+        assertEq(marketplace.getJob(id).minReputation, 1000);
+    }
+
+    /// @dev Checked against scoreOf (no stake boost): a fresh host (500, effective 505 with its
+    ///      1000 VOUCH) is refused a 501 job with its exact score and admitted at exactly 500.
+    function test_claimJob_minReputation() public {
+        assertEq(reputation.effectiveScoreOf(host), 505);
+        uint256 high = _offer(PAYMENT, address(0), 501);
+        uint256 boosted = _offer(PAYMENT, address(0), 505);
+        uint256 equal = _offer(PAYMENT, address(0), 500);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(500), uint16(501)));
+        marketplace.claimJob(high, host);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(500), uint16(505)));
+        marketplace.claimJob(boosted, host);
+        _claimAs(equal, host);
+        assertEq(uint8(_status(equal)), uint8(IJobMarketplace.Status.Claimed));
+
+        // with a higher score the host gets in; exactly equal passes, one more does not
+        reputation.grantRole(reputation.WRITER_ROLE(), address(this));
+        reputation.record(host, IReputationRegistry.Outcome.Completion, 20_000); // +10
+        assertEq(reputation.scoreOf(host), 510);
+        uint256 at510 = _offer(PAYMENT, address(0), 510);
+        uint256 at511 = _offer(PAYMENT, address(0), 511);
+        _claimAs(high, host);
+        _claimAs(at510, host);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(510), uint16(511)));
+        marketplace.claimJob(at511, host);
+        assertEq(marketplace.activeJobsOf(host), 3);
+    }
+
+    // ---- fees --------------------------------------------------------------------------------
+
+    function test_feeFor_defaultsRoundUpAndMinimum() public view {
+        assertEq(marketplace.feeFor(ETH, PAYMENT), FEE);
+        assertEq(marketplace.feeFor(ETH, 0.01 ether), 0.0001 ether); // 1% is the minimum exactly
+        assertEq(marketplace.feeFor(ETH, 0.01 ether + 1), 0.0001 ether + 1); // rounds up
+        assertEq(marketplace.feeFor(ETH, 0.01 ether - 1), 0.0001 ether); // the minimum
+        assertEq(marketplace.feeFor(ETH, 1), 0.0001 ether);
+        assertEq(marketplace.feeFor(ETH, 0.5 ether), 0.005 ether); // a full credit
+        assertEq(marketplace.feeFor(address(token), 10 ether), 1 ether); // VOUCH's minimum
+        assertEq(marketplace.feeFor(address(token), 1250 ether), 12.5 ether); // a full credit
+        assertEq(marketplace.feeFor(address(usd), 1), 1); // no minimum, 0.01 rounds up to 1
+        assertEq(marketplace.feeFor(address(usd), 100), 1);
+        assertEq(marketplace.feeFor(address(usd), 101), 2);
+    }
+
+    function test_createJob_revertsOnPaymentBelowFee() public {
+        uint96 below = 0.0001 ether - 1;
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, below, 0.0001 ether));
+        marketplace.createJob{value: below}(MODEL, INPUT, ETH, below, _dl(), address(0), 0);
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, 1, 0.0001 ether));
+        marketplace.createJob{value: 1}(MODEL, INPUT, ETH, 1, _dl(), address(0), 0);
+        token.transfer(renter, 10 ether);
+        vm.startPrank(renter);
+        token.approve(address(marketplace), 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, 0.5 ether, 1 ether));
+        marketplace.createJob(MODEL, INPUT, address(token), 0.5 ether, _dl(), address(0), 0);
+        vm.stopPrank();
+        assertEq(marketplace.jobCount(), 0);
+
+        // a payment equal to the fee is accepted; the host is then owed nothing
+        uint256 id = _offer(0.0001 ether, address(0), 0);
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0, 0.0001 ether, 200); // 0.0001 / 0.005
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.claimable(host, ETH), 0);
+        assertEq(marketplace.claimable(treasury, ETH), 0.0001 ether);
+    }
+
+    function test_setAssetFees() public {
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.AssetFeesSet(address(usd), 3, 1e6);
+        marketplace.setAssetFees(address(usd), 3, 1e6);
+        assertEq(marketplace.assetFees(address(usd)).minFee, 3);
+        assertEq(marketplace.assetFees(address(usd)).creditFee, 1e6);
+        assertEq(marketplace.feeFor(address(usd), 100), 3);
+        // zero both is allowed (no minimum, no reputation)
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.AssetFeesSet(ETH, 0, 0);
+        marketplace.setAssetFees(ETH, 0, 0);
+        assertEq(marketplace.feeFor(ETH, 1), 1);
+
+        address[4] memory callers = [stranger, renter, host, guardian];
+        bytes32 role = marketplace.DEFAULT_ADMIN_ROLE();
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            marketplace.setAssetFees(address(usd), 0, 0);
+        }
+        assertEq(marketplace.assetFees(address(usd)).minFee, 3);
+    }
+
+    /// @dev The fee (with its minimum) is fixed at creation: raising the minimum later changes
+    ///      neither the job's fee nor what the host gets; the credit fee at release sets the weight.
+    function test_fee_fixedAtCreation_minFee() public {
+        uint256 id = _offer(0.005 ether, address(0), 0); // 1% = 0.00005 < min: fee 0.0001
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+        marketplace.setAssetFees(ETH, 0.004 ether, 0.001 ether);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0.0049 ether, 0.0001 ether, 1000);
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+    }
+
+    // ---- reputation at release ---------------------------------------------------------------
+
+    /// @dev One ReputationChanged per run of consecutive jobs of one host, with the summed weight,
+    ///      emitted when the run ends (full-credit jobs: 0.5 ether pays 0.005 ether).
+    function test_releasePayments_reputationPerHostRun() public {
+        uint96 full = 0.5 ether;
+        uint256 a = _completedFrom(renter, full);
+        uint256 b = _completedFrom(renter, full);
+        vm.prank(renter);
+        uint256 c = marketplace.createJob{value: full}(MODEL, INPUT, ETH, full, _dl(), address(0), 0);
+        _claimAs(c, host2);
+        _completeBy(host2, _ids(c), _outs(OUTPUT));
+        uint256 d = _completedFrom(renter, 1 ether); // fee 0.01: capped at one completion
+        vm.warp(block.timestamp + 1 days + 1);
+        uint256[] memory ids = new uint256[](4);
+        (ids[0], ids[1], ids[2], ids[3]) = (a, b, c, d);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(a, host, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(b, host, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(c, host2, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 20_000, 500, 510);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(d, host, ETH, 0.99 ether, 0.01 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host2, IReputationRegistry.Outcome.Completion, 10_000, 500, 505);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 10_000, 510, 515);
+        vm.recordLogs();
+        marketplace.releasePayments(ids);
+        assertEq(_repLogs(vm.getRecordedLogs()), 3);
+        assertEq(reputation.scoreOf(host), 515);
+        assertEq(reputation.scoreOf(host2), 505);
+    }
+
+    /// @dev A job in an asset without a credit fee weighs 0 and the registry is not called.
+    function test_releasePayments_assetWithoutCreditFee_noRecord() public {
+        uint256 id = _create(INPUT, address(usd), 1e9, _dl());
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, address(usd), 1e9 - 1e7, 1e7, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(_ids(id));
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+    }
+
+    /// @dev Self-dealt jobs weigh 0: rented by the host itself, or by the operator recorded at
+    ///      claim (also after the host rotated it away); the same payment from a renter earns.
+    function test_releasePayments_selfDealt_weighZero() public {
+        uint96 full = 0.5 ether;
+        uint256 byHost = _completedFrom(host, full);
+        uint256 byOperator = _completedFrom(operator, full);
+        uint256 byOldOperator = _completedFrom(operator, full);
+        vm.prank(host);
+        registry.setOperator(makeAddr("operator2"));
+        assertEq(marketplace.getJob(byOldOperator).operator, operator);
+        vm.warp(block.timestamp + 1 days + 1);
+        uint256[] memory ids = new uint256[](3);
+        (ids[0], ids[1], ids[2]) = (byHost, byOperator, byOldOperator);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byHost, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byOperator, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byOldOperator, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(ids);
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(marketplace.claimable(host, ETH), 3 * 0.495 ether);
+
+        uint256 honest = _completedFrom(renter, full);
+        vm.warp(block.timestamp + 1 days + 1);
+        marketplace.releasePayments(_ids(honest));
+        assertEq(reputation.scoreOf(host), 505);
+    }
+
+    function test_releasePayments_afterRejectedDispute_earns() public {
+        uint256 id = _completedJob();
+        _dispute(id);
+        slashing.resolveDispute(id, false);
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Rejected));
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, HOST_AMOUNT, FEE, FEE_WEIGHT);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, FEE_WEIGHT, 500, 500);
+        marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 500); // half a point, carried
+    }
+
+    function test_upheldDispute_refundEarnsNothing() public {
+        uint256 id = _completedFrom(renter, 0.5 ether);
+        _dispute(id);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.DisputeUpheld, 10_000, 500, 440);
+        slashing.resolveDispute(id, true);
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Upheld));
+        assertEq(reputation.scoreOf(host), 440);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Refunded));
+        marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 442); // a day of decay toward 500, nothing earned
+        assertEq(marketplace.claimable(renter, ETH), 0.5 ether); // the full payment, fee included
+        assertEq(marketplace.claimable(treasury, ETH), 0);
+    }
+
+    /// @dev Nobody ruled: after ruleBy anyone closes the dispute as Lapsed; the job is paid but
+    ///      earns no reputation, the bond goes to the host, nobody is slashed.
+    function test_lapsedDispute_releaseEarnsNothing() public {
+        uint256 id = _completedFrom(renter, 0.5 ether);
+        _dispute(id);
+        uint40 ruleBy = slashing.getDispute(id).ruleBy;
+        assertEq(ruleBy, uint40(block.timestamp + 14 days));
+        vm.warp(ruleBy);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlineNotPassed.selector, id, ruleBy));
+        slashing.closeLapsedDispute(id);
+        vm.warp(uint256(ruleBy) + 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeLapsed(id, stranger);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Lapsed);
+        vm.prank(stranger);
+        slashing.closeLapsedDispute(id);
+        assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Completed));
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Lapsed));
+        assertEq(slashing.bondBalance(host), BOND);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(_ids(id));
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(marketplace.claimable(host, ETH), 0.495 ether);
+    }
+
+    // ---- totalActiveJobs -------------------------------------------------------------------
+
+    function test_totalActiveJobs_acrossHostsAndOutcomes() public {
+        assertEq(marketplace.totalActiveJobs(), 0);
+        uint256 open = _createJob();
+        assertEq(marketplace.totalActiveJobs(), 0); // open jobs count for nobody
+        uint256 paid = _completedJob();
+        uint256 upheld = _completedJob();
+        uint256 expired = _claimedJob();
+        uint256 other = _createJob();
+        _claimAs(other, host2);
+        assertEq(marketplace.totalActiveJobs(), 4);
+        assertEq(marketplace.activeJobsOf(host), 3);
+        _dispute(upheld);
+        assertEq(marketplace.totalActiveJobs(), 4);
+        slashing.resolveDispute(upheld, true);
+        assertEq(marketplace.totalActiveJobs(), 3);
+        vm.warp(block.timestamp + 1 hours + 1);
+        marketplace.expireJob(expired);
+        marketplace.expireJob(open);
+        assertEq(marketplace.totalActiveJobs(), 2);
+        marketplace.expireJob(other);
+        assertEq(marketplace.totalActiveJobs(), 1);
+        vm.warp(block.timestamp + 1 days);
+        marketplace.releasePayments(_ids(paid));
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.activeJobsOf(host), 0);
+    }
+
+    // ---- guardian pause --------------------------------------------------------------------
+
+    function test_guardianPause_blocksEntryPointsUntilItLapses() public {
+        _guardian();
+        uint256 open = _createJob();
+        uint256 claimed = _claimedJob();
+        uint256 completed = _completedJob();
+        uint256 ends = block.timestamp + 3 days;
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(ends));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        assertTrue(marketplace.paused());
+        assertEq(marketplace.guardianPauseEnds(), ends);
+        assertEq(marketplace.pauseCount(), 1);
+        _assertPauseWindow(0, block.timestamp, ends);
+
+        bytes memory paused = abi.encodeWithSelector(Pausable.EnforcedPause.selector);
+        vm.prank(renter);
+        vm.expectRevert(paused);
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
+        vm.prank(host);
+        vm.expectRevert(paused);
+        marketplace.claimJob(open, host);
+        vm.expectRevert(paused);
+        marketplace.proofContext(host, _ids(claimed));
+        vm.prank(prover);
+        vm.expectRevert(paused);
+        marketplace.completeJobs(host, _ids(claimed), _outs(OUTPUT));
+        vm.prank(renter);
+        vm.expectRevert(paused);
+        marketplace.disputeJob{value: BOND}(completed, EVIDENCE);
+        vm.prank(guardian);
+        vm.expectRevert(paused);
+        marketplace.guardianPause();
+
+        // the last second of the pause, then it lapses by itself (no event)
+        vm.warp(ends - 1);
+        assertTrue(marketplace.paused());
+        vm.warp(ends);
+        assertFalse(marketplace.paused());
+        _assertPauseWindow(0, ends - 3 days, ends);
+        uint256 fresh = _createJob();
+        _claimAs(fresh, host);
+        assertEq(uint8(_status(fresh)), uint8(IJobMarketplace.Status.Claimed));
+    }
+
+    function test_guardianPause_governanceTakesOverAndUnpauses() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.warp(t + 1 days);
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Paused(admin);
+        marketplace.pause(); // takes the guardian's pause over: open-ended
+        assertEq(marketplace.pauseCount(), 1);
+        _assertPauseWindow(0, t, 0);
+        assertEq(marketplace.guardianPauseEnds(), 0);
+        vm.warp(t + 10 days);
+        assertTrue(marketplace.paused());
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Unpaused(admin);
+        marketplace.unpause();
+        _assertPauseWindow(0, t, t + 10 days);
+        assertFalse(marketplace.paused());
+    }
+
+    function test_guardianPause_unpausedEarlyByGovernance() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.warp(t + 2 hours);
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Unpaused(admin);
+        marketplace.unpause();
+        assertFalse(marketplace.paused());
+        assertEq(marketplace.guardianPauseEnds(), 0);
+        _assertPauseWindow(0, t, t + 2 hours);
+        // the cool-down still counts from the planned end
+        vm.prank(guardian);
+        vm.expectRevert(abi.encodeWithSelector(IPauseControl.GuardianPauseTooSoon.selector, t + 6 days));
+        marketplace.guardianPause();
+    }
+
+    function test_guardianPause_accessControl() public {
+        _guardian();
+        bytes32 pauser = marketplace.PAUSER_ROLE();
+        bytes32 guardianRole = marketplace.GUARDIAN_ROLE();
+        vm.prank(stranger);
+        vm.expectRevert(_unauthorized(stranger, guardianRole));
+        marketplace.guardianPause();
+        // the admin holds PAUSER_ROLE, not GUARDIAN_ROLE
+        vm.expectRevert(_unauthorized(admin, guardianRole));
+        marketplace.guardianPause();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, pauser));
+        marketplace.pause();
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, pauser));
+        marketplace.unpause();
+        bytes32 adminRole = marketplace.DEFAULT_ADMIN_ROLE();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, adminRole));
+        marketplace.setMaxGuardianPause(1 hours);
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        assertTrue(marketplace.paused());
+    }
+
+    function test_guardianPause_tooSoon() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        uint256 ends = t + 3 days;
+        uint256 allowedAt = ends + 3 days;
+        vm.warp(ends); // lapsed
+        assertFalse(marketplace.paused());
+        bytes memory tooSoon = abi.encodeWithSelector(IPauseControl.GuardianPauseTooSoon.selector, allowedAt);
+        vm.prank(guardian);
+        vm.expectRevert(tooSoon);
+        marketplace.guardianPause();
+        vm.warp(allowedAt - 1);
+        vm.prank(guardian);
+        vm.expectRevert(tooSoon);
+        marketplace.guardianPause();
+        vm.warp(allowedAt);
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(allowedAt + 3 days));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        assertEq(marketplace.pauseCount(), 2);
+        _assertPauseWindow(0, t, ends);
+        _assertPauseWindow(1, allowedAt, allowedAt + 3 days);
+    }
+
+    function test_setMaxGuardianPause() public {
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.MaxGuardianPauseSet(1 hours);
+        marketplace.setMaxGuardianPause(1 hours);
+        assertEq(marketplace.maxGuardianPause(), 1 hours);
+        marketplace.setMaxGuardianPause(30 days);
+        assertEq(marketplace.maxGuardianPause(), 30 days);
+        vm.expectRevert(IPauseControl.InvalidPauseParameter.selector);
+        marketplace.setMaxGuardianPause(1 hours - 1);
+        vm.expectRevert(IPauseControl.InvalidPauseParameter.selector);
+        marketplace.setMaxGuardianPause(30 days + 1);
+        assertEq(marketplace.maxGuardianPause(), 30 days);
+        _guardian();
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(block.timestamp + 30 days));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+    }
+
+    /// @dev A claimed job whose deadline falls in a guardian pause expires without a slash, while
+    ///      the pause is still on and after it lapsed (its grace hour too); a deadline past the
+    ///      grace, or before the pause, is slashed.
+    function test_guardianPause_expiryExcused() public {
+        _guardian();
+        uint256 inPause = _claimedAt(uint40(T0 + 1 hours));
+        uint256 inGrace = _claimedAt(uint40(T0 + 30 minutes + 3 days + 1 hours - 1));
+        uint256 afterGrace = _claimedAt(uint40(T0 + 30 minutes + 3 days + 1 hours));
+        uint256 beforePause = _claimedAt(uint40(T0 + 10 minutes));
+        vm.warp(T0 + 30 minutes);
+        vm.prank(guardian);
+        marketplace.guardianPause();
+
+        vm.warp(T0 + 2 hours);
+        assertTrue(marketplace.paused());
+        _expectExpired(inPause, false);
+        _expectExpired(beforePause, true);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether);
+
+        vm.warp(T0 + 30 minutes + 3 days + 1 hours + 1);
+        assertFalse(marketplace.paused());
+        _expectExpired(inGrace, false);
+        _expectExpired(afterGrace, true);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether - 47.5 ether);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.claimable(renter, ETH), 4 * PAYMENT);
+    }
 }
