@@ -261,42 +261,75 @@ contract ReentrancyTest is Fixture {
     ///      rejected dispute while the job is still unpaid, it tries to withdraw its matured
     ///      unbonding stake and is refused (StakeLocked); once the job is paid the same re-entry,
     ///      from the marketplace's ETH payment, withdraws exactly once.
-    function test_host_reentersStakingWithdraw_lockedUntilJobPaid() public {
+    /// @dev The withdrawal lock keeps what an unfinished job could still cost (20% of the
+    ///      slashable stake at defaults), no more: a host re-entering Staking.withdraw while
+    ///      being paid gets exactly the unlocked part, then the rest once the job is paid.
+    function test_host_reentersStakingWithdraw_lockedPartUntilJobPaid() public {
         uint256 id = _actorHostedJob();
         _stake(address(actor), 500 ether);
         vm.prank(address(actor));
-        staking.requestUnstake(500 ether);
+        staking.requestUnstake(MIN_STAKE + 500 ether); // everything: 1500 unbonding
         vm.prank(renter);
         marketplace.disputeJob{value: BOND}(id, EVIDENCE);
         vm.warp(block.timestamp + 7 days);
         slashing.resolveDispute(id, false); // bond to the host; the job is Completed, unpaid
         assertEq(marketplace.activeJobsOf(address(actor)), 1);
+        uint256 locked = 300 ether; // 1 job x 20% of 1500
+        assertEq(slashing.maxSlashAmount(address(actor)), locked);
+        assertEq(staking.lockedStakeOf(address(actor)), locked);
 
         bytes memory stakingWithdraw = abi.encodeCall(staking.withdraw, ());
         actor.arm(ReentrantActor.Mode.Catch, address(staking), 0, stakingWithdraw);
         vm.prank(address(actor));
         assertEq(slashing.withdrawBond(), BOND);
         assertEq(actor.reentries(), 1);
-        assertFalse(actor.lastOk());
-        assertEq(actor.lastReturn(), abi.encodeWithSelector(IStaking.StakeLocked.selector, 1));
-        assertEq(staking.positionOf(address(actor)).unbonding, 500 ether);
-        assertEq(token.balanceOf(address(actor)), 0);
+        assertTrue(actor.lastOk());
+        assertEq(abi.decode(actor.lastReturn(), (uint256)), 1200 ether);
+        assertEq(staking.positionOf(address(actor)).unbonding, locked);
+        assertEq(token.balanceOf(address(actor)), 1200 ether);
 
         marketplace.releasePayments(_ids(id));
         assertEq(marketplace.activeJobsOf(address(actor)), 0);
+        assertEq(staking.lockedStakeOf(address(actor)), 0);
+        uint256 hostAmount = PAYMENT - marketplace.getJob(id).fee;
         actor.arm(ReentrantActor.Mode.Catch, address(staking), 0, stakingWithdraw);
         vm.prank(address(actor));
-        assertEq(marketplace.withdraw(ETH), PAYMENT);
+        assertEq(marketplace.withdraw(ETH), hostAmount);
         assertEq(actor.reentries(), 2);
         assertTrue(actor.lastOk());
-        assertEq(abi.decode(actor.lastReturn(), (uint256)), 500 ether);
-        assertEq(token.balanceOf(address(actor)), 500 ether);
+        assertEq(abi.decode(actor.lastReturn(), (uint256)), locked);
+        assertEq(token.balanceOf(address(actor)), MIN_STAKE + 500 ether);
         assertEq(staking.positionOf(address(actor)).unbonding, 0);
-        assertEq(staking.activeStakeOf(address(actor)), MIN_STAKE);
-        assertEq(address(actor).balance, START + BOND + PAYMENT);
+        assertEq(staking.positionOf(address(actor)).releaseAt, 0);
+        assertEq(staking.activeStakeOf(address(actor)), 0);
+        assertEq(address(actor).balance, START + BOND + hostAmount);
         vm.prank(address(actor));
         vm.expectRevert(IStaking.NothingToWithdraw.selector);
         staking.withdraw();
+    }
+
+    /// @dev SUSPICIOUS (reported): the lock is recomputed from the stake left, so each withdraw
+    ///      leaves only 20% of the previous remainder locked: five calls while a disputed job is
+    ///      still unpaid take 1500 -> 0.48 VOUCH. Pinned as measured, so a fix shows here.
+    function test_host_repeatedStakingWithdraw_drainsLockWhileJobActive() public {
+        uint256 id = _actorHostedJob();
+        _stake(address(actor), 500 ether);
+        vm.prank(address(actor));
+        staking.requestUnstake(MIN_STAKE + 500 ether);
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        vm.warp(block.timestamp + 7 days);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Disputed));
+        uint256[5] memory expected = [uint256(1200 ether), 240 ether, 48 ether, 9.6 ether, 1.92 ether];
+        for (uint256 i; i < expected.length; ++i) {
+            vm.prank(address(actor));
+            assertEq(staking.withdraw(), expected[i]);
+        }
+        assertEq(staking.slashableStakeOf(address(actor)), 0.48 ether);
+        assertEq(marketplace.activeJobsOf(address(actor)), 1);
+        // an upheld dispute now slashes 10% of what is left
+        slashing.resolveDispute(id, true);
+        assertEq(staking.slashableStakeOf(address(actor)), 0.432 ether);
     }
 
     // ---- malicious allow-listed ERC20 -------------------------------------------------------
