@@ -70,7 +70,8 @@ contract ReputationRegistry is IReputationRegistry, AccessControl {
             next = int256(uint256(old)) - int256(loss);
         }
         uint16 updated = next < 0 ? 0 : (next > int256(uint256(MAX_SCORE)) ? MAX_SCORE : uint16(uint256(next)));
-        if (updated == MAX_SCORE || updated == 0) carry = 0;
+        // At the top a fraction could only push past 1000; at 0 it must add up like anywhere.
+        if (updated == MAX_SCORE) carry = 0;
         _records[host] = Record({score: updated, updatedAt: uint40(block.timestamp), carry: carry});
         emit ReputationChanged(host, outcome, weight, old, updated);
     }
