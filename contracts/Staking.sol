@@ -200,8 +200,9 @@ contract Staking is IStaking, AccessControl, PauseControl, ReentrancyGuardTransi
         Position storage p = _positions[staker];
         uint256 slashable = uint256(p.active) + p.unbonding;
         uint256 base = _slashBase[staker];
-        if (base <= slashable || _unfinishedJobs(staker) == 0) return slashable;
-        return base;
+        // Kept after the last job ends (its slash comes after the count drops), until the
+        // staker's next stake, unstake or withdrawal with no unfinished job clears it.
+        return base > slashable ? base : slashable;
     }
 
     /// @inheritdoc IStaking

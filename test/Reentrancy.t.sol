@@ -308,10 +308,12 @@ contract ReentrancyTest is Fixture {
         staking.withdraw();
     }
 
-    /// @dev SUSPICIOUS (reported): the lock is recomputed from the stake left, so each withdraw
-    ///      leaves only 20% of the previous remainder locked: five calls while a disputed job is
-    ///      still unpaid take 1500 -> 0.48 VOUCH. Pinned as measured, so a fix shows here.
-    function test_host_repeatedStakingWithdraw_drainsLockWhileJobActive() public {
+    /// @dev The review's drain: withdrawing again and again while a disputed job is unpaid.
+    ///      The first withdrawal fixes the slash base at the 1500 the host had, so the lock stays
+    ///      300 (one job, 20% of 1500): the second withdrawal finds nothing free, and the upheld
+    ///      dispute still slashes 10% of 1500 (150 of the 300 left). Without the fixed base the
+    ///      lock shrank by four fifths per call (1500 -> 0.48 VOUCH in five calls).
+    function test_host_repeatedStakingWithdraw_cannotDrainLockWhileJobActive() public {
         uint256 id = _actorHostedJob();
         _stake(address(actor), 500 ether);
         vm.prank(address(actor));
@@ -320,16 +322,25 @@ contract ReentrancyTest is Fixture {
         marketplace.disputeJob{value: BOND}(id, EVIDENCE);
         vm.warp(block.timestamp + 7 days);
         assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Disputed));
-        uint256[5] memory expected = [uint256(1200 ether), 240 ether, 48 ether, 9.6 ether, 1.92 ether];
-        for (uint256 i; i < expected.length; ++i) {
-            vm.prank(address(actor));
-            assertEq(staking.withdraw(), expected[i]);
-        }
-        assertEq(staking.slashableStakeOf(address(actor)), 0.48 ether);
+        vm.prank(address(actor));
+        vm.expectEmit(address(staking));
+        emit IStaking.SlashBaseSet(address(actor), 1500 ether);
+        assertEq(staking.withdraw(), 1200 ether);
+        assertEq(staking.slashBaseOf(address(actor)), 1500 ether);
+        assertEq(staking.lockedStakeOf(address(actor)), 300 ether);
+        vm.prank(address(actor));
+        vm.expectRevert(abi.encodeWithSelector(IStaking.StakeLocked.selector, 300 ether));
+        staking.withdraw();
+        assertEq(staking.slashableStakeOf(address(actor)), 300 ether);
         assertEq(marketplace.activeJobsOf(address(actor)), 1);
-        // an upheld dispute now slashes 10% of what is left
         slashing.resolveDispute(id, true);
-        assertEq(staking.slashableStakeOf(address(actor)), 0.432 ether);
+        assertEq(staking.slashableStakeOf(address(actor)), 150 ether, "10% of the 1500 base");
+        // the job is final: the next withdrawal clears the base and takes the rest
+        vm.prank(address(actor));
+        vm.expectEmit(address(staking));
+        emit IStaking.SlashBaseSet(address(actor), 0);
+        assertEq(staking.withdraw(), 150 ether);
+        assertEq(staking.slashBaseOf(address(actor)), 0);
     }
 
     // ---- malicious allow-listed ERC20 -------------------------------------------------------

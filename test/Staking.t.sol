@@ -658,15 +658,18 @@ contract StakingTest is Fixture {
         assertEq(staking.lockedStakeOf(host), 2 * PER_JOB);
         _expectWithdrawn(HOST_STAKE - 2 * PER_JOB); // 900 out, 600 locked
         _assertPosition(host, 0, 2 * PER_JOB, releaseAt);
-        // the jobs expire: 5% of the 600 slashable, then 5% of the 570 left, from unbonding
+        // the withdrawal fixed the slash base at the 1500 it had: each expiry slashes 5% of
+        // 1500, however much was withdrawn, from the unbonding stake left
+        assertEq(staking.slashBaseOf(host), HOST_STAKE);
         marketplace.expireJob(a);
-        _assertPosition(host, 0, 570 ether, releaseAt);
+        _assertPosition(host, 0, 525 ether, releaseAt);
         marketplace.expireJob(b);
         assertEq(marketplace.activeJobsOf(host), 0);
         assertEq(staking.lockedStakeOf(host), 0);
-        _expectWithdrawn(541.5 ether);
+        _expectWithdrawn(450 ether); // and, with no job left, the base is cleared
+        assertEq(staking.slashBaseOf(host), 0);
         _assertPosition(host, 0, 0, 0);
-        assertEq(token.balanceOf(host), HOST_STAKE - 30 ether - 28.5 ether);
+        assertEq(token.balanceOf(host), HOST_STAKE - 75 ether - 75 ether);
         assertEq(staking.totalStaked(), 0);
     }
 
@@ -704,11 +707,12 @@ contract StakingTest is Fixture {
 
     function test_withdraw_lockedByDisputedJob_unlocksWhenUpheld() public {
         (uint256 id,) = _unbondedWithDisputedJob();
-        // upheld: the job is refunded (final) and 10% of the 300 slashable is taken
+        // upheld: the job is refunded (final) and 10% of the 1500 slash base fixed by the
+        // withdrawal is taken from the 300 left, not 10% of the 300
         slashing.resolveDispute(id, true);
         assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Refunded));
         assertEq(staking.lockedStakeOf(host), 0);
-        _expectWithdrawn(PER_JOB - 30 ether);
+        _expectWithdrawn(PER_JOB - 150 ether);
         _assertPosition(host, 0, 0, 0);
         assertEq(staking.totalStaked(), 0);
     }

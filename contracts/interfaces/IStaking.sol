@@ -73,10 +73,10 @@ interface IStaking {
     ///         marketplace: each job may cost at most the largest single slash
     ///         (`ISlashing.maxSlashAmount`), and the lock never exceeds the slashable stake.
     function lockedStakeOf(address staker) external view returns (uint256);
-    /// @notice The stake a slash of `staker` is computed on: its slashable stake, or, while it
-    ///         has unfinished jobs, at least the slashable stake it had before withdrawing
-    ///         during them. So withdrawing what the lock leaves free never shrinks the slashes
-    ///         those jobs can still bring.
+    /// @notice The stake a slash of `staker` is computed on: its slashable stake, or at least
+    ///         the slashable stake it had before withdrawing during unfinished jobs, until its
+    ///         next stake, unstake request or withdrawal with no unfinished job. So withdrawing
+    ///         what the lock leaves free never shrinks the slashes those jobs can still bring.
     function slashBaseOf(address staker) external view returns (uint256);
     /// @notice Every marketplace whose jobs lock withdrawals (the current one last set included).
     function marketplaces() external view returns (address[] memory);
