@@ -7,6 +7,7 @@ use alloy::primitives::U256;
 use vouch_bindings::contracts::VouchGovernor::VouchGovernorEvents as E;
 
 use super::state::{LogMeta, State};
+use crate::store::Row;
 use super::util::{add, addr, dec, row, secs};
 use crate::store::entity::{proposal, vote};
 
@@ -51,8 +52,7 @@ fn cast(state: &mut State, meta: &LogMeta, voter: alloy::primitives::Address, pr
         block: meta.block_number as i64,
         timestamp: meta.block_timestamp as i64,
     };
-    let key = format!("{}:{}", v.proposal_id, v.voter);
-    *row!(state, Vote, "votes", key, v.clone()) = v;
+    state.put(Row::Vote(v));
 }
 
 pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {

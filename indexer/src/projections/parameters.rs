@@ -3,7 +3,7 @@
 //! e.g. `SlashRateSet(1)` or `AssetFeesSet(0x..)`). Pause state and roles are kept the same way.
 //! Generic over the decoded JSON arguments, so a new `*Set` event needs no code here.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use vouch_bindings::events::DecodedEvent;
 
 use super::state::{LogMeta, State};
@@ -22,8 +22,8 @@ const OTHER: [&str; 6] = [
     "SlashingSet",
 ];
 
-fn first_arg(args: &Value) -> String {
-    let v = args.as_object().and_then(|o| o.values().next()).cloned().unwrap_or(Value::Null);
+fn first_arg(args: &Map<String, Value>) -> String {
+    let v = args.values().next().cloned().unwrap_or(Value::Null);
     match v {
         Value::String(s) => s,
         other => other.to_string(),
@@ -41,13 +41,13 @@ pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
             json!({"granted": event == "RoleGranted", "sender": args["sender"]}),
         ),
         // VerifierSet is keyed by batch size.
-        "VerifierSet" => (format!("VerifierSet({})", first_arg(args)), args.clone()),
-        e if KEYED.contains(&e) => (format!("{e}({})", first_arg(args)), args.clone()),
-        e if e.ends_with("Set") || OTHER.contains(&e) => (e.to_owned(), args.clone()),
+        "VerifierSet" => (format!("VerifierSet({})", first_arg(args)), Value::Object(args.clone())),
+        e if KEYED.contains(&e) => (format!("{e}({})", first_arg(args)), Value::Object(args.clone())),
+        e if e.ends_with("Set") || OTHER.contains(&e) => (e.to_owned(), Value::Object(args.clone())),
         _ => return,
     };
     let chain = state.chain_id;
-    let contract = decoded.kind.name().to_owned();
+    let contract = decoded.contract.manifest_name().to_owned();
     let value = value.to_string();
     let p = row!(state, Parameter, "parameters", format!("{contract}:{name}"), parameter::Model {
         chain_id: chain,

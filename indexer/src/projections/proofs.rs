@@ -4,6 +4,7 @@
 use vouch_bindings::contracts::ProofSystem::ProofSystemEvents as E;
 
 use super::state::{LogMeta, State};
+use crate::store::Row;
 use super::util::{addr, hash, row};
 use crate::store::entity::batch;
 
@@ -27,7 +28,6 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             block: meta.block_number as i64,
             timestamp: meta.block_timestamp as i64,
         };
-        let key = format!("{}:{}", b.tx_hash, b.log_index);
-        *row!(state, Batch, "batches", key, b.clone()) = b;
+        state.put(Row::Batch(b));
     }
 }

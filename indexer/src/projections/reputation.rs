@@ -4,6 +4,7 @@ use vouch_bindings::contracts::ReputationRegistry::ReputationRegistryEvents as E
 
 use super::slashing::enum_name;
 use super::state::{LogMeta, State};
+use crate::store::Row;
 use super::util::{addr, dec, row};
 use crate::store::entity::reputation;
 
@@ -24,7 +25,6 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             block: meta.block_number as i64,
             timestamp: meta.block_timestamp as i64,
         };
-        let key = format!("{}:{}", r.tx_hash, r.log_index);
-        *row!(state, Reputation, "reputation_history", key, r.clone()) = r;
+        state.put(Row::Reputation(r));
     }
 }

@@ -5,13 +5,14 @@ use vouch_bindings::contracts::Slashing::SlashingEvents as E;
 
 use super::marketplace::ledger;
 use super::state::{LogMeta, State};
+use crate::store::Row;
 use super::util::{addr, dec, hash, id, row, secs};
 use crate::store::entity::{dispute, equivocation, slash};
 
 /// Slashing's `Reason` names, by value.
 pub const REASONS: [&str; 3] = ["MissedDeadline", "DisputeUpheld", "Equivocation"];
 
-fn name(names: &[&str], value: u8) -> String {
+pub(crate) fn enum_name(names: &[&str], value: u8) -> String {
     names.get(value as usize).map_or_else(|| value.to_string(), |n| (*n).to_owned())
 }
 
@@ -67,7 +68,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
                 tx_hash: meta.tx_hash.clone(),
                 log_index: meta.log_index as i64,
                 host: addr(e.host),
-                reason: name(&REASONS, e.reason),
+                reason: enum_name(&REASONS, e.reason),
                 job_id: id(e.jobId),
                 amount: dec(e.amount),
                 beneficiary: addr(e.beneficiary),
@@ -76,8 +77,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
                 block,
                 timestamp: at,
             };
-            let key = format!("{}:{}", s.tx_hash, s.log_index);
-            *row!(state, Slash, "slashes", key, s.clone()) = s;
+            state.put(Row::Slash(s));
         }
         E::EquivocationProven(e) => {
             let q = equivocation::Model {
@@ -91,7 +91,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
                 block,
                 timestamp: at,
             };
-            *row!(state, Equivocation, "equivocations", q.job_id.to_string(), q.clone()) = q;
+            state.put(Row::Equivocation(q));
         }
         E::BondCredited(e) => ledger(state, meta, "bond", e.account, Address::ZERO, Some(e.amount), None),
         E::BondWithdrawn(e) => ledger(state, meta, "bond", e.account, Address::ZERO, None, Some(e.amount)),
@@ -110,4 +110,3 @@ fn dispute_of(state: &mut State, job_id: i64) -> Option<&mut dispute::Model> {
     }
 }
 
-pub(crate) use name as enum_name;

@@ -83,6 +83,12 @@ impl State {
         self.rows.entry(key).or_insert_with(make)
     }
 
+    /// Sets a whole row (an appended record, e.g. a slash): journaled and marked like `entry`.
+    pub fn put(&mut self, row: Row) {
+        let slot = self.entry(row.key(), || row.clone());
+        *slot = row;
+    }
+
     /// Takes the pending changes into `commit` (rows in first-change order, journal in order).
     pub fn drain_into(&mut self, commit: &mut Commit) {
         for key in self.changed.drain(..) {

@@ -4,6 +4,7 @@
 use vouch_bindings::contracts::VouchToken::VouchTokenEvents as E;
 
 use super::state::{LogMeta, State};
+use crate::store::Row;
 use super::util::{addr, dec, opt_addr, row};
 use crate::store::entity::{delegation, transfer};
 
@@ -32,8 +33,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
                 block,
                 timestamp: meta.block_timestamp as i64,
             };
-            let key = format!("{}:{}", t.tx_hash, t.log_index);
-            *row!(state, Transfer, "transfers", key, t.clone()) = t;
+            state.put(Row::Transfer(t));
         }
         E::DelegateChanged(e) => {
             let d = row!(state, Delegation, "delegations", addr(e.delegator), blank(chain, addr(e.delegator)));

@@ -17,9 +17,9 @@ pub fn hash(h: B256) -> String {
     format!("{h:#x}")
 }
 
-/// Decimal text of an amount.
-pub fn dec(x: impl Into<U256>) -> String {
-    x.into().to_string()
+/// Decimal text of an amount (any unsigned integer type the bindings use).
+pub fn dec(x: impl std::fmt::Display) -> String {
+    x.to_string()
 }
 
 /// Parses stored decimal text back (rows are written only by us; a bad value is a bug).
