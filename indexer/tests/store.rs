@@ -632,3 +632,44 @@ async fn sqlite_file_is_created_in_wal_mode() {
         assert_eq!(got, want, "PRAGMA {pragma}");
     }
 }
+
+#[tokio::test]
+async fn amounts_are_text_and_keys_start_with_the_chain() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    on_both(|store, db| async move {
+        let conn = store.connection();
+        let backend = conn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => {
+                "SELECT type FROM pragma_table_info('balances') WHERE name = 'amount'"
+            }
+            _ => {
+                "SELECT data_type AS type FROM information_schema.columns \
+                  WHERE table_name = 'balances' AND column_name = 'amount'"
+            }
+        };
+        let row = conn
+            .query_one(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let ty: String = row.try_get("", "type").unwrap();
+        assert_eq!(ty.to_lowercase(), "text", "{db}");
+        let sql = match backend {
+            DbBackend::Sqlite => "SELECT name FROM pragma_table_info('balances') WHERE pk = 1",
+            _ => {
+                "SELECT a.attname AS name FROM pg_index i \
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                  WHERE i.indrelid = 'balances'::regclass AND i.indisprimary"
+            }
+        };
+        let row = conn
+            .query_one(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let first: String = row.try_get("", "name").unwrap();
+        assert_eq!(first, "chain_id", "{db}");
+    })
+    .await;
+}
