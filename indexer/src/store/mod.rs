@@ -4,10 +4,15 @@
 //! for both SQLite and PostgreSQL), as reth splits `storage-api` from `provider`.
 
 pub mod entity;
+mod journal;
+pub mod migration;
 mod row;
+mod sea;
+mod table;
 mod writer;
 
 pub use row::{PROJECTION_TABLES, Row, RowKey};
+pub use sea::SeaStore;
 pub use writer::{Commit, IndexWriter, Rollback, UndoEntry};
 
 /// Storage errors.
@@ -22,6 +27,10 @@ pub enum StoreError {
         table: &'static str,
         source: serde_json::Error,
     },
+    /// An undo entry whose key is not the primary key of a projection row (see [`Row::key`]);
+    /// rejected when the commit carrying it is written, so the journal can always be replayed.
+    #[error("undo entry for {table} has key {key:?}, which is not a primary key of that table")]
+    BadUndoKey { table: String, key: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -63,8 +63,14 @@ impl Row {
             Row::Dispute(r) => ("disputes", r.job_id.to_string()),
             Row::Slash(r) => ("slashes", format!("{}:{}", r.tx_hash, r.log_index)),
             Row::Equivocation(r) => ("equivocations", r.job_id.to_string()),
-            Row::Reputation(r) => ("reputation_history", format!("{}:{}", r.tx_hash, r.log_index)),
-            Row::Balance(r) => ("balances", format!("{}:{}:{}", r.ledger, r.account, r.token)),
+            Row::Reputation(r) => (
+                "reputation_history",
+                format!("{}:{}", r.tx_hash, r.log_index),
+            ),
+            Row::Balance(r) => (
+                "balances",
+                format!("{}:{}:{}", r.ledger, r.account, r.token),
+            ),
             Row::Transfer(r) => ("transfers", format!("{}:{}", r.tx_hash, r.log_index)),
             Row::Delegation(r) => ("delegations", r.account.clone()),
             Row::Proposal(r) => ("proposals", r.proposal_id.clone()),

@@ -40,6 +40,7 @@ pub struct Commit {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rollback {
     pub events_removed: u64,
+    /// Distinct projection rows put back: prior images restored plus created rows deleted.
     pub rows_restored: u64,
 }
 
@@ -48,9 +49,15 @@ pub struct Rollback {
 pub trait IndexWriter: Send + Sync {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
-    fn checkpoint(&self, chain_id: u64) -> impl Future<Output = Result<Option<checkpoint::Model>>> + Send;
+    fn checkpoint(
+        &self,
+        chain_id: u64,
+    ) -> impl Future<Output = Result<Option<checkpoint::Model>>> + Send;
     /// The recent-block window, ascending by number.
-    fn recent_blocks(&self, chain_id: u64) -> impl Future<Output = Result<Vec<block::Model>>> + Send;
+    fn recent_blocks(
+        &self,
+        chain_id: u64,
+    ) -> impl Future<Output = Result<Vec<block::Model>>> + Send;
     /// Every projection row of a chain: the indexer's in-memory state on start.
     fn load_rows(&self, chain_id: u64) -> impl Future<Output = Result<Vec<Row>>> + Send;
     /// Writes a commit in one transaction; re-applying one already written changes nothing.
