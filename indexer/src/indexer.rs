@@ -10,8 +10,8 @@ use alloy::primitives::B256;
 use alloy::rpc::types::Log;
 use tokio::task::JoinHandle;
 use tracing::{info, info_span, warn};
-use vouch_bindings::events::{self, AddressBook, DecodeError};
 use vouch_bindings::Deployment;
+use vouch_bindings::events::{self, AddressBook, DecodeError};
 
 use crate::metrics;
 use crate::projections::{self, LogMeta, State};
@@ -28,10 +28,18 @@ pub enum IndexError {
     Store(#[from] StoreError),
     #[error("cannot decode a log: {0}")]
     Decode(#[from] DecodeError),
-    #[error("the RPC serves chain {got}, but the deployment manifest is for chain {expected}: point --rpc-url at the manifest's chain")]
+    #[error(
+        "the RPC serves chain {got}, but the deployment manifest is for chain {expected}: point --rpc-url at the manifest's chain"
+    )]
     ChainIdMismatch { expected: u64, got: u64 },
-    #[error("the database holds chain {chain_id} up to block {stored}, whose hash the node no longer knows and whose fork point lies deeper than the {window}-block reorg window: re-index into a fresh database")]
-    ReorgTooDeep { chain_id: u64, stored: u64, window: u64 },
+    #[error(
+        "the database holds chain {chain_id} up to block {stored}, whose hash the node no longer knows and whose fork point lies deeper than the {window}-block reorg window: re-index into a fresh database"
+    )]
+    ReorgTooDeep {
+        chain_id: u64,
+        stored: u64,
+        window: u64,
+    },
     #[error("getLogs of blocks {from}..={to} failed at the smallest range: {source}")]
     Logs {
         from: u64,
@@ -101,7 +109,12 @@ pub struct Indexer<S> {
 
 impl<S: IndexWriter> Indexer<S> {
     /// Checks the chain id, migrates the store and loads where it stopped.
-    pub async fn open(source: ChainSource, store: S, deployment: &Deployment, cfg: IndexerConfig) -> Result<Self> {
+    pub async fn open(
+        source: ChainSource,
+        store: S,
+        deployment: &Deployment,
+        cfg: IndexerConfig,
+    ) -> Result<Self> {
         let got = source.chain_id().await?;
         if got != deployment.chain_id {
             return Err(IndexError::ChainIdMismatch {
@@ -112,7 +125,9 @@ impl<S: IndexWriter> Indexer<S> {
         store.migrate().await?;
         let chain_id = got;
         let checkpoint = store.checkpoint(chain_id).await?;
-        let next = checkpoint.as_ref().map_or(deployment.start_block, |c| c.block_number as u64 + 1);
+        let next = checkpoint
+            .as_ref()
+            .map_or(deployment.start_block, |c| c.block_number as u64 + 1);
         let last_reorg = checkpoint
             .as_ref()
             .and_then(|c| Some((c.last_reorg_block?, c.last_reorg_depth?)));
@@ -198,10 +213,17 @@ impl<S: IndexWriter> Indexer<S> {
             while inflight.len() < self.cfg.concurrency && planned <= to {
                 let size = sizer.lock().expect("sizer lock").size;
                 let end = (planned + size - 1).min(to);
-                inflight.push_back(tokio::spawn(fetch(self.source.clone(), sizer.clone(), planned, end)));
+                inflight.push_back(tokio::spawn(fetch(
+                    self.source.clone(),
+                    sizer.clone(),
+                    planned,
+                    end,
+                )));
                 planned = end + 1;
             }
-            let Some(handle) = inflight.pop_front() else { return Ok(()) };
+            let Some(handle) = inflight.pop_front() else {
+                return Ok(());
+            };
             let fetched = handle.await.expect("a fetch task panicked")?;
             self.apply_range(fetched, false).await?;
         }
@@ -231,7 +253,9 @@ impl<S: IndexWriter> Indexer<S> {
 
     /// While idle: the stored tip must still be on the chain (a rollback shortens it).
     async fn check_tip(&mut self) -> Result<()> {
-        let Some(tip) = self.window.back().cloned() else { return Ok(()) };
+        let Some(tip) = self.window.back().cloned() else {
+            return Ok(());
+        };
         match self.source.block(tip.number).await {
             Ok(b) if b.hash == tip.hash => Ok(()),
             Ok(_) | Err(SourceError::MissingBlock(_)) => self.reorg().await,
@@ -261,17 +285,32 @@ impl<S: IndexWriter> Indexer<S> {
             });
         };
         let depth = stored - ancestor.number;
-        warn!(ancestor = ancestor.number, depth, "reorg: rolling back to the common ancestor");
+        warn!(
+            ancestor = ancestor.number,
+            depth, "reorg: rolling back to the common ancestor"
+        );
         let span = info_span!("db.rollback", ancestor = ancestor.number, depth);
         let _g = span.enter();
         drop(_g);
         let done = self
             .store
-            .rollback(self.chain_id, ancestor.number, format!("{:#x}", ancestor.hash))
+            .rollback(
+                self.chain_id,
+                ancestor.number,
+                format!("{:#x}", ancestor.hash),
+            )
             .await?;
-        info!(events_removed = done.events_removed, rows_restored = done.rows_restored, "rolled back");
+        info!(
+            events_removed = done.events_removed,
+            rows_restored = done.rows_restored,
+            "rolled back"
+        );
         self.state = State::new(self.chain_id, self.store.load_rows(self.chain_id).await?);
-        while self.window.back().is_some_and(|b| b.number > ancestor.number) {
+        while self
+            .window
+            .back()
+            .is_some_and(|b| b.number > ancestor.number)
+        {
             self.window.pop_back();
         }
         self.next = ancestor.number + 1;
@@ -283,7 +322,12 @@ impl<S: IndexWriter> Indexer<S> {
     /// Decodes and folds a range's logs, then commits events, rows, journal, window blocks
     /// and checkpoint in one transaction.
     async fn apply_range(&mut self, fetched: Fetched, live: bool) -> Result<()> {
-        let Fetched { from, to, mut logs, last } = fetched;
+        let Fetched {
+            from,
+            to,
+            mut logs,
+            last,
+        } = fetched;
         logs.sort_by_key(|l| (l.block_number, l.log_index));
         // Everything of a backfill range is older than the reorg window: final, no journal.
         self.state.journal_above(if live { 0 } else { to });
@@ -293,7 +337,9 @@ impl<S: IndexWriter> Indexer<S> {
             ..Commit::default()
         };
         for log in &logs {
-            let Some(decoded) = events::decode(&self.book, log)? else { continue };
+            let Some(decoded) = events::decode(&self.book, log)? else {
+                continue;
+            };
             let number = log.block_number.unwrap_or(to);
             let meta = LogMeta {
                 block_number: number,
@@ -335,7 +381,9 @@ impl<S: IndexWriter> Indexer<S> {
             confirmations: self.cfg.confirmations as i64,
             last_reorg_block: self.last_reorg.map(|r| r.0),
             last_reorg_depth: self.last_reorg.map(|r| r.1),
-            updated_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
+            updated_at: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
         });
         let n = commit.events.len() as u64;
         self.store.commit(commit).await?;
@@ -378,7 +426,9 @@ impl<S: IndexWriter> Indexer<S> {
         }
         missing.sort_unstable();
         missing.dedup();
-        let fetched = futures::future::try_join_all(missing.into_iter().map(|n| self.source.block(n))).await?;
+        let fetched =
+            futures::future::try_join_all(missing.into_iter().map(|n| self.source.block(n)))
+                .await?;
         for b in fetched {
             known.insert(b.number, b.timestamp);
         }
@@ -395,7 +445,12 @@ struct Fetched {
 }
 
 /// Fetches `from..=to`, splitting the range in halves while the provider refuses it.
-async fn fetch(source: ChainSource, sizer: Arc<Mutex<RangeSizer>>, from: u64, to: u64) -> Result<Fetched> {
+async fn fetch(
+    source: ChainSource,
+    sizer: Arc<Mutex<RangeSizer>>,
+    from: u64,
+    to: u64,
+) -> Result<Fetched> {
     let header = source.block(to);
     let logs = fetch_logs(&source, &sizer, from, to);
     let (last, logs) = tokio::join!(header, logs);
@@ -407,14 +462,22 @@ async fn fetch(source: ChainSource, sizer: Arc<Mutex<RangeSizer>>, from: u64, to
     })
 }
 
-async fn fetch_logs(source: &ChainSource, sizer: &Mutex<RangeSizer>, from: u64, to: u64) -> Result<Vec<Log>> {
+async fn fetch_logs(
+    source: &ChainSource,
+    sizer: &Mutex<RangeSizer>,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Log>> {
     let mut pending = vec![(from, to)];
     let mut out = Vec::new();
     let mut failures_at_min = 0u32;
     while let Some((a, b)) = pending.pop() {
         match source.logs_once(a, b).await {
             Ok(logs) => {
-                sizer.lock().expect("sizer lock").success(b - a + 1, logs.len());
+                sizer
+                    .lock()
+                    .expect("sizer lock")
+                    .success(b - a + 1, logs.len());
                 out.extend(logs);
                 failures_at_min = 0;
             }
@@ -429,10 +492,15 @@ async fn fetch_logs(source: &ChainSource, sizer: &Mutex<RangeSizer>, from: u64, 
                 } else {
                     failures_at_min += 1;
                     if failures_at_min >= crate::source::Backoff::default().max_attempts {
-                        return Err(IndexError::Logs { from: a, to: b, source: e });
+                        return Err(IndexError::Logs {
+                            from: a,
+                            to: b,
+                            source: e,
+                        });
                     }
                     metrics::rpc_retry();
-                    tokio::time::sleep(crate::source::Backoff::default().delay(failures_at_min)).await;
+                    tokio::time::sleep(crate::source::Backoff::default().delay(failures_at_min))
+                        .await;
                     pending.push((a, b));
                 }
             }

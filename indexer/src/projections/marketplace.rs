@@ -44,20 +44,34 @@ fn blank_job(chain_id: i64, job_id: i64) -> job::Model {
 }
 
 /// Applies a change to a ledger balance (`marketplace` credits or `bond`s).
-pub fn ledger(state: &mut State, meta: &LogMeta, ledger: &str, account: Address, token: Address, credit: Option<U256>, debit: Option<U256>) {
+pub fn ledger(
+    state: &mut State,
+    meta: &LogMeta,
+    ledger: &str,
+    account: Address,
+    token: Address,
+    credit: Option<U256>,
+    debit: Option<U256>,
+) {
     let chain = state.chain_id;
     let (account, token) = (addr(account), addr(token));
     let key = format!("{ledger}:{account}:{token}");
-    let b = row!(state, Balance, "balances", key, balance::Model {
-        chain_id: chain,
-        ledger: ledger.to_owned(),
-        account: account.clone(),
-        token: token.clone(),
-        amount: "0".into(),
-        credited_total: "0".into(),
-        withdrawn_total: "0".into(),
-        block: 0,
-    });
+    let b = row!(
+        state,
+        Balance,
+        "balances",
+        key,
+        balance::Model {
+            chain_id: chain,
+            ledger: ledger.to_owned(),
+            account: account.clone(),
+            token: token.clone(),
+            amount: "0".into(),
+            credited_total: "0".into(),
+            withdrawn_total: "0".into(),
+            block: 0,
+        }
+    );
     if let Some(c) = credit {
         b.amount = add(&b.amount, c);
         b.credited_total = add(&b.credited_total, c);
@@ -73,7 +87,13 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
     let at = meta.block_timestamp as i64;
     fn job(state: &mut State, job_id: U256) -> &mut job::Model {
         let (chain, job_id) = (state.chain_id, id(job_id));
-        row!(state, Job, "jobs", job_id.to_string(), blank_job(chain, job_id))
+        row!(
+            state,
+            Job,
+            "jobs",
+            job_id.to_string(),
+            blank_job(chain, job_id)
+        )
     }
     let j = match event {
         E::JobCreated(e) => {
@@ -153,10 +173,26 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             j
         }
         E::Credited(e) => {
-            return ledger(state, meta, "marketplace", e.account, e.token, Some(e.amount), None);
+            return ledger(
+                state,
+                meta,
+                "marketplace",
+                e.account,
+                e.token,
+                Some(e.amount),
+                None,
+            );
         }
         E::Withdrawal(e) => {
-            return ledger(state, meta, "marketplace", e.account, e.token, None, Some(e.amount));
+            return ledger(
+                state,
+                meta,
+                "marketplace",
+                e.account,
+                e.token,
+                None,
+                Some(e.amount),
+            );
         }
         _ => return,
     };

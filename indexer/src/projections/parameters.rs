@@ -34,28 +34,52 @@ pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
     let event = decoded.name;
     let args = &decoded.args;
     let (name, value) = match event {
-        "Paused" | "Unpaused" => ("pause".to_owned(), json!({"paused": event == "Paused", "by": args["account"], "endsAt": null})),
-        "GuardianPaused" => ("pause".to_owned(), json!({"paused": true, "by": args["guardian"], "endsAt": args["endsAt"]})),
+        "Paused" | "Unpaused" => (
+            "pause".to_owned(),
+            json!({"paused": event == "Paused", "by": args["account"], "endsAt": null}),
+        ),
+        "GuardianPaused" => (
+            "pause".to_owned(),
+            json!({"paused": true, "by": args["guardian"], "endsAt": args["endsAt"]}),
+        ),
         "RoleGranted" | "RoleRevoked" => (
-            format!("role:{}:{}", first_arg(args), args["account"].as_str().unwrap_or_default()),
+            format!(
+                "role:{}:{}",
+                first_arg(args),
+                args["account"].as_str().unwrap_or_default()
+            ),
             json!({"granted": event == "RoleGranted", "sender": args["sender"]}),
         ),
         // VerifierSet is keyed by batch size.
-        "VerifierSet" => (format!("VerifierSet({})", first_arg(args)), Value::Object(args.clone())),
-        e if KEYED.contains(&e) => (format!("{e}({})", first_arg(args)), Value::Object(args.clone())),
-        e if e.ends_with("Set") || OTHER.contains(&e) => (e.to_owned(), Value::Object(args.clone())),
+        "VerifierSet" => (
+            format!("VerifierSet({})", first_arg(args)),
+            Value::Object(args.clone()),
+        ),
+        e if KEYED.contains(&e) => (
+            format!("{e}({})", first_arg(args)),
+            Value::Object(args.clone()),
+        ),
+        e if e.ends_with("Set") || OTHER.contains(&e) => {
+            (e.to_owned(), Value::Object(args.clone()))
+        }
         _ => return,
     };
     let chain = state.chain_id;
     let contract = decoded.contract.manifest_name().to_owned();
     let value = value.to_string();
-    let p = row!(state, Parameter, "parameters", format!("{contract}:{name}"), parameter::Model {
-        chain_id: chain,
-        contract: contract.clone(),
-        name: name.clone(),
-        value: String::new(),
-        block: 0,
-    });
+    let p = row!(
+        state,
+        Parameter,
+        "parameters",
+        format!("{contract}:{name}"),
+        parameter::Model {
+            chain_id: chain,
+            contract: contract.clone(),
+            name: name.clone(),
+            value: String::new(),
+            block: 0,
+        }
+    );
     p.value = value;
     p.block = meta.block_number as i64;
 }

@@ -4,8 +4,8 @@
 use vouch_bindings::contracts::ProofSystem::ProofSystemEvents as E;
 
 use super::state::{LogMeta, State};
+use super::util::{addr, hash};
 use crate::store::Row;
-use super::util::{addr, hash, row};
 use crate::store::entity::batch;
 
 pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {

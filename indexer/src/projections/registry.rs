@@ -37,7 +37,13 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
     let host_of = |a| addr(a);
     let h = match event {
         E::NodeRegistered(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             h.endpoint = e.endpoint.clone();
             h.region = region(e.region);
             h.price_per_token = dec(e.pricePerToken);
@@ -51,27 +57,57 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             h
         }
         E::NodeUpdated(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             h.endpoint = e.endpoint.clone();
             h.region = region(e.region);
             h.price_per_token = dec(e.pricePerToken);
             h
         }
         E::ModelAdded(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             let mut list = models(&h.models);
             list.push(hash(e.modelHash));
             set_models(h, list);
             h
         }
         E::ModelRemoved(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             let gone = hash(e.modelHash);
-            set_models(h, models(&h.models).into_iter().filter(|m| *m != gone).collect());
+            set_models(
+                h,
+                models(&h.models)
+                    .into_iter()
+                    .filter(|m| *m != gone)
+                    .collect(),
+            );
             h
         }
         E::NodeDeregistered(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             h.registered = false;
             h.deregistered_at = Some(at);
             h.operator = None;
@@ -79,12 +115,24 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             h
         }
         E::Heartbeat(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             h.last_heartbeat = Some(secs(e.at.to::<u64>()));
             h
         }
         E::OperatorSet(e) => {
-            let h = row!(state, Host, "hosts", host_of(e.host), blank(chain, host_of(e.host)));
+            let h = row!(
+                state,
+                Host,
+                "hosts",
+                host_of(e.host),
+                blank(chain, host_of(e.host))
+            );
             h.operator = opt_addr(e.operator);
             h
         }

@@ -4,8 +4,8 @@ use vouch_bindings::contracts::ReputationRegistry::ReputationRegistryEvents as E
 
 use super::slashing::enum_name;
 use super::state::{LogMeta, State};
+use super::util::{addr, dec};
 use crate::store::Row;
-use super::util::{addr, dec, row};
 use crate::store::entity::reputation;
 
 /// ReputationRegistry's `Outcome` names, by value.

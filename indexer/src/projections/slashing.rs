@@ -5,15 +5,17 @@ use vouch_bindings::contracts::Slashing::SlashingEvents as E;
 
 use super::marketplace::ledger;
 use super::state::{LogMeta, State};
-use crate::store::Row;
 use super::util::{addr, dec, hash, id, row, secs};
+use crate::store::Row;
 use crate::store::entity::{dispute, equivocation, slash};
 
 /// Slashing's `Reason` names, by value.
 pub const REASONS: [&str; 3] = ["MissedDeadline", "DisputeUpheld", "Equivocation"];
 
 pub(crate) fn enum_name(names: &[&str], value: u8) -> String {
-    names.get(value as usize).map_or_else(|| value.to_string(), |n| (*n).to_owned())
+    names
+        .get(value as usize)
+        .map_or_else(|| value.to_string(), |n| (*n).to_owned())
 }
 
 pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
@@ -23,20 +25,26 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
     match event {
         E::DisputeOpened(e) => {
             let job_id = id(e.jobId);
-            let d = row!(state, Dispute, "disputes", job_id.to_string(), dispute::Model {
-                chain_id: chain,
-                job_id,
-                renter: String::new(),
-                host: String::new(),
-                bond: "0".into(),
-                evidence_hash: String::new(),
-                opened_at: 0,
-                rule_by: 0,
-                status: "Open".into(),
-                resolved_at: None,
-                resolved_by: None,
-                block: 0,
-            });
+            let d = row!(
+                state,
+                Dispute,
+                "disputes",
+                job_id.to_string(),
+                dispute::Model {
+                    chain_id: chain,
+                    job_id,
+                    renter: String::new(),
+                    host: String::new(),
+                    bond: "0".into(),
+                    evidence_hash: String::new(),
+                    opened_at: 0,
+                    rule_by: 0,
+                    status: "Open".into(),
+                    resolved_at: None,
+                    resolved_by: None,
+                    block: 0,
+                }
+            );
             d.renter = addr(e.renter);
             d.host = addr(e.host);
             d.bond = dec(e.bond);
@@ -93,8 +101,24 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             };
             state.put(Row::Equivocation(q));
         }
-        E::BondCredited(e) => ledger(state, meta, "bond", e.account, Address::ZERO, Some(e.amount), None),
-        E::BondWithdrawn(e) => ledger(state, meta, "bond", e.account, Address::ZERO, None, Some(e.amount)),
+        E::BondCredited(e) => ledger(
+            state,
+            meta,
+            "bond",
+            e.account,
+            Address::ZERO,
+            Some(e.amount),
+            None,
+        ),
+        E::BondWithdrawn(e) => ledger(
+            state,
+            meta,
+            "bond",
+            e.account,
+            Address::ZERO,
+            None,
+            Some(e.amount),
+        ),
         _ => {}
     }
 }
@@ -109,4 +133,3 @@ fn dispute_of(state: &mut State, job_id: i64) -> Option<&mut dispute::Model> {
         _ => None,
     }
 }
-

@@ -23,19 +23,37 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
     let chain = state.chain_id;
     let s = match event {
         E::Staked(e) => {
-            let s = row!(state, Stake, "stakes", addr(e.staker), blank(chain, addr(e.staker)));
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
             s.active = dec(e.active);
             s
         }
         E::UnstakeRequested(e) => {
-            let s = row!(state, Stake, "stakes", addr(e.staker), blank(chain, addr(e.staker)));
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
             s.active = sub(&s.active, e.amount);
             s.unbonding = dec(e.unbonding);
             s.release_at = Some(secs(e.releaseAt));
             s
         }
         E::Withdrawn(e) => {
-            let s = row!(state, Stake, "stakes", addr(e.staker), blank(chain, addr(e.staker)));
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
             s.unbonding = sub(&s.unbonding, e.amount);
             s.withdrawn_total = add(&s.withdrawn_total, e.amount);
             // A partial withdrawal (the lock kept some) leaves the rest unbonding, same release.
@@ -45,10 +63,19 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             s
         }
         E::StakeSlashed(e) => {
-            let s = row!(state, Stake, "stakes", addr(e.staker), blank(chain, addr(e.staker)));
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
             s.active = sub(&s.active, e.fromActive);
             s.unbonding = sub(&s.unbonding, e.fromUnbonding);
-            s.slashed_total = add(&s.slashed_total, e.fromActive.saturating_add(e.fromUnbonding));
+            s.slashed_total = add(
+                &s.slashed_total,
+                e.fromActive.saturating_add(e.fromUnbonding),
+            );
             s
         }
         _ => return,

@@ -4,8 +4,8 @@
 use vouch_bindings::contracts::VouchToken::VouchTokenEvents as E;
 
 use super::state::{LogMeta, State};
-use crate::store::Row;
 use super::util::{addr, dec, opt_addr, row};
+use crate::store::Row;
 use crate::store::entity::{delegation, transfer};
 
 fn blank(chain_id: i64, account: String) -> delegation::Model {
@@ -36,12 +36,24 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             state.put(Row::Transfer(t));
         }
         E::DelegateChanged(e) => {
-            let d = row!(state, Delegation, "delegations", addr(e.delegator), blank(chain, addr(e.delegator)));
+            let d = row!(
+                state,
+                Delegation,
+                "delegations",
+                addr(e.delegator),
+                blank(chain, addr(e.delegator))
+            );
             d.delegate = opt_addr(e.toDelegate);
             d.block = block;
         }
         E::DelegateVotesChanged(e) => {
-            let d = row!(state, Delegation, "delegations", addr(e.delegate), blank(chain, addr(e.delegate)));
+            let d = row!(
+                state,
+                Delegation,
+                "delegations",
+                addr(e.delegate),
+                blank(chain, addr(e.delegate))
+            );
             d.votes = dec(e.newVotes);
             d.block = block;
         }

@@ -50,7 +50,11 @@ pub struct ChainSource {
 
 impl ChainSource {
     /// Connects to `url` (http(s):// or ws(s)://) for the logs of `addresses`.
-    pub async fn connect(url: &str, addresses: Vec<Address>, backoff: Backoff) -> Result<Self, SourceError> {
+    pub async fn connect(
+        url: &str,
+        addresses: Vec<Address>,
+        backoff: Backoff,
+    ) -> Result<Self, SourceError> {
         let bad = |reason: String| SourceError::BadUrl {
             url: url.to_owned(),
             reason,
@@ -63,7 +67,10 @@ impl ChainSource {
                 .erased()
         } else if url.starts_with("http://") || url.starts_with("https://") {
             ProviderBuilder::new()
-                .connect_http(url.parse().map_err(|e: url::ParseError| bad(e.to_string()))?)
+                .connect_http(
+                    url.parse()
+                        .map_err(|e: url::ParseError| bad(e.to_string()))?,
+                )
                 .erased()
         } else {
             return Err(bad("use http://, https://, ws:// or wss://".into()));
@@ -84,18 +91,21 @@ impl ChainSource {
     }
 
     pub async fn chain_id(&self) -> Result<u64, SourceError> {
-        self.retry("eth_chainId", || self.provider.get_chain_id()).await
+        self.retry("eth_chainId", || self.provider.get_chain_id())
+            .await
     }
 
     pub async fn head(&self) -> Result<u64, SourceError> {
-        self.retry("eth_blockNumber", || self.provider.get_block_number()).await
+        self.retry("eth_blockNumber", || self.provider.get_block_number())
+            .await
     }
 
     /// One block's header.
     pub async fn block(&self, number: u64) -> Result<BlockRef, SourceError> {
         let block = self
             .retry("eth_getBlockByNumber", || {
-                self.provider.get_block_by_number(BlockNumberOrTag::Number(number))
+                self.provider
+                    .get_block_by_number(BlockNumberOrTag::Number(number))
             })
             .await?
             .ok_or(SourceError::MissingBlock(number))?;
@@ -109,8 +119,15 @@ impl ChainSource {
 
     /// The logs of every address in `from..=to`, one request (no retry: the caller shrinks
     /// the range on failure).
-    pub async fn logs_once(&self, from: u64, to: u64) -> Result<Vec<Log>, alloy::transports::TransportError> {
-        let filter = Filter::new().address(self.addresses.clone()).from_block(from).to_block(to);
+    pub async fn logs_once(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, alloy::transports::TransportError> {
+        let filter = Filter::new()
+            .address(self.addresses.clone())
+            .from_block(from)
+            .to_block(to);
         self.provider
             .get_logs(&filter)
             .instrument(debug_span!("rpc.eth_getLogs", from, to))
@@ -119,8 +136,11 @@ impl ChainSource {
 
     /// The logs of one block by its hash: consistent with that header even during a reorg.
     pub async fn logs_at(&self, hash: B256) -> Result<Vec<Log>, SourceError> {
-        let filter = Filter::new().address(self.addresses.clone()).at_block_hash(hash);
-        self.retry("eth_getLogs", || self.provider.get_logs(&filter)).await
+        let filter = Filter::new()
+            .address(self.addresses.clone())
+            .at_block_hash(hash);
+        self.retry("eth_getLogs", || self.provider.get_logs(&filter))
+            .await
     }
 
     /// Runs an RPC call, retrying transport errors with exponential backoff and jitter.
@@ -132,7 +152,11 @@ impl ChainSource {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match call().into_future().instrument(debug_span!("rpc", method = what)).await {
+            match call()
+                .into_future()
+                .instrument(debug_span!("rpc", method = what))
+                .await
+            {
                 Ok(v) => return Ok(v),
                 Err(source) if attempt >= self.backoff.max_attempts => {
                     return Err(SourceError::Rpc {

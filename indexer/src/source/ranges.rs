@@ -69,6 +69,9 @@ mod tests {
             r.failure(r.size);
         }
         assert_eq!(r.size, 10);
-        assert!(!r.failure(10), "at the minimum a failure cannot shrink further");
+        assert!(
+            !r.failure(10),
+            "at the minimum a failure cannot shrink further"
+        );
     }
 }

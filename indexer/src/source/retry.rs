@@ -25,7 +25,9 @@ impl Default for Backoff {
 impl Backoff {
     /// The wait before retry number `attempt` (1-based): uniform in [0, min(max, initial*2^(attempt-1))].
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let exp = self
+            .initial
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
         let cap = exp.min(self.max);
         let millis = cap.as_millis() as u64;
         Duration::from_millis(rand::rng().random_range(0..=millis))
