@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::B256;
 use alloy::rpc::types::Log;
+use futures::FutureExt;
 use tokio::task::JoinHandle;
 use tracing::{info, info_span, warn};
 use vouch_bindings::Deployment;
@@ -144,6 +145,7 @@ impl<S: IndexWriter> Indexer<S> {
             })
             .collect();
         info!(chain_id, next, rows = rows.len(), "indexer opened");
+        metrics::indexed(next.saturating_sub(1));
         Ok(Indexer {
             source,
             store,
@@ -176,18 +178,27 @@ impl<S: IndexWriter> Indexer<S> {
     }
 
     /// Indexes until `stop` resolves (or, with `until_head`, until the head is indexed).
+    /// `stop` is checked between commits, so a stop never waits for a long backfill.
     pub async fn run(&mut self, stop: impl std::future::Future<Output = ()>) -> Result<()> {
         tokio::pin!(stop);
         loop {
+            if (&mut stop).now_or_never().is_some() {
+                return Ok(());
+            }
             self.head = self.source.head().await?;
             metrics::head(self.head);
             let backfill_to = self.head.saturating_sub(self.cfg.reorg_window);
             if self.next <= backfill_to {
-                self.backfill(backfill_to).await?;
+                if self.backfill(backfill_to, &mut stop).await? == Flow::Stop {
+                    return Ok(());
+                }
                 continue;
             }
             if self.next <= self.head {
                 while self.next <= self.head {
+                    if (&mut stop).now_or_never().is_some() {
+                        return Ok(());
+                    }
                     self.follow(self.next).await?;
                 }
                 continue;
@@ -205,7 +216,11 @@ impl<S: IndexWriter> Indexer<S> {
 
     /// Pipelined backfill of `next..=to`: up to `concurrency` ranges fetched at once (each with
     /// its last block's header, for the checkpoint), applied and committed strictly in order.
-    async fn backfill(&mut self, to: u64) -> Result<()> {
+    async fn backfill<F: std::future::Future<Output = ()>>(
+        &mut self,
+        to: u64,
+        stop: &mut std::pin::Pin<&mut F>,
+    ) -> Result<Flow> {
         let sizer = Arc::new(Mutex::new(self.cfg.ranges));
         let mut inflight: VecDeque<JoinHandle<Result<Fetched>>> = VecDeque::new();
         let mut planned = self.next;
@@ -222,10 +237,17 @@ impl<S: IndexWriter> Indexer<S> {
                 planned = end + 1;
             }
             let Some(handle) = inflight.pop_front() else {
-                return Ok(());
+                return Ok(Flow::Continue);
             };
             let fetched = handle.await.expect("a fetch task panicked")?;
             self.apply_range(fetched, false).await?;
+            if stop.as_mut().now_or_never().is_some() {
+                // Fetches still in flight are dropped; their ranges are fetched again on restart.
+                for h in inflight {
+                    h.abort();
+                }
+                return Ok(Flow::Stop);
+            }
         }
     }
 
@@ -434,6 +456,13 @@ impl<S: IndexWriter> Indexer<S> {
         }
         Ok(known)
     }
+}
+
+/// Whether the loop goes on.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
 }
 
 /// One range's logs and its last block's header.
