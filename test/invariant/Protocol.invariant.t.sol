@@ -118,7 +118,8 @@ contract ProtocolInvariantTest is Fixture {
     }
 
     /// @notice The withdrawal lock never exceeds what a slash could take: lockedStakeOf <=
-    ///         slashableStakeOf for every staker, and it is the model's jobs x largest slash.
+    ///         slashableStakeOf for every staker, and it is the model's jobs x largest slash
+    ///         (computed on the slash base).
     function invariant_lockedStakeWithinSlashable() public view {
         address[] memory hosts = handler.hosts();
         for (uint256 i = 0; i < hosts.length; ++i) {
@@ -126,6 +127,20 @@ contract ProtocolInvariantTest is Fixture {
             assertLe(locked, staking.slashableStakeOf(hosts[i]), "locked above slashable");
             assertEq(locked, handler.gLocked(hosts[i]), "locked != model");
             if (marketplace.activeJobsOf(hosts[i]) == 0) assertEq(locked, 0, "locked without jobs");
+        }
+    }
+
+    /// @notice Every host's slash base is the model's: the larger of its slashable stake and the
+    ///         base a withdrawal during unfinished jobs fixed (the slashable stake before it),
+    ///         kept until a stake, unstake request or withdrawal with no unfinished job clears
+    ///         it (the handler also checks each SlashBaseSet event against the model). It never
+    ///         falls below the slashable stake, and the lock is sized on it.
+    function invariant_slashBaseFollowsTheModel() public view {
+        address[] memory hosts = handler.hosts();
+        for (uint256 i = 0; i < hosts.length; ++i) {
+            uint256 base = staking.slashBaseOf(hosts[i]);
+            assertEq(base, handler.gSlashBaseOf(hosts[i]), "slash base != model");
+            assertGe(base, staking.slashableStakeOf(hosts[i]), "slash base below slashable");
         }
     }
 

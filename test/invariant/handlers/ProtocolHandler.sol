@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "forge-std/Test.sol";
+import {Test, Vm} from "forge-std/Test.sol";
 import {console} from "forge-std/console.sol";
 import {VouchToken} from "../../../contracts/VouchToken.sol";
 import {Staking} from "../../../contracts/Staking.sol";
@@ -11,6 +11,7 @@ import {JobMarketplace} from "../../../contracts/JobMarketplace.sol";
 import {Slashing} from "../../../contracts/Slashing.sol";
 import {IJobMarketplace} from "../../../contracts/interfaces/IJobMarketplace.sol";
 import {ISlashing} from "../../../contracts/interfaces/ISlashing.sol";
+import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {IReputationRegistry} from "../../../contracts/interfaces/IReputationRegistry.sol";
 
 /// @notice Drives the whole protocol (staking, registry, marketplace, slashing, reputation) from
@@ -169,6 +170,10 @@ contract ProtocolHandler is Test {
     mapping(address => uint256) public gActive;
     mapping(address => uint256) public gUnbonding;
     mapping(address => uint64) public gReleaseAt;
+    /// Staking's stored slash base: the slashable stake before a withdrawal made during
+    /// unfinished jobs (raised, never lowered, by later ones); cleared by a stake, an unstake
+    /// request or a withdrawal with no unfinished job. See `gSlashBaseOf`.
+    mapping(address => uint256) public gStoredSlashBase;
     // registry
     mapping(address => bool) public gRegistered;
     mapping(address => address) public gOperator;
@@ -232,6 +237,10 @@ contract ProtocolHandler is Test {
     uint256 public zeroWeightReleases; // self-dealt, upheld/lapsed or usd (no credit fee)
     uint256 public weightedReleases;
     uint256 public partialWithdrawals;
+    uint256 public slashBasesFixed; // withdrawals during unfinished jobs that raised the stored base
+    uint256 public slashBasesCleared; // stakes and unstake requests that cleared it
+    uint256 public slashesCappedByStake; // slashes whose amount (on the base) exceeded the stake
+    uint256 public idleBaseProbes; // a host's last job ended with a stored base (see _probeIdleSlashBase)
     uint256 public lapsedDisputes;
     uint256 public guardianPauses;
     uint256 public offersClaimed;
@@ -429,11 +438,16 @@ contract ProtocolHandler is Test {
         if (balance == 0) return _skip(Action.Stake);
         // Mostly a round multiple of the minimum, so hosts cross the threshold both ways.
         amount = hostSeed % 2 == 0 ? _bound(amount, 1, balance) : _min(_bound(amount, 1, 3) * MIN_STAKE, balance);
+        _stake(h, amount);
+    }
+
+    function _stake(address h, uint256 amount) internal {
+        _startLogs();
         vm.prank(h);
         try staking.stake(amount) {
             gActive[h] += amount;
             _moveVouch(h, address(staking), amount);
-            _succeeded(Action.Stake, true);
+            _succeeded(Action.Stake, _checkSlashBaseEvents(h, _clearSlashBaseIfIdle(h)));
         } catch (bytes memory err) {
             _reverted(Action.Stake, true, err);
         }
@@ -449,14 +463,19 @@ contract ProtocolHandler is Test {
         if (hostSeed % 8 == 0) amount = active + 1 + amount % MIN_STAKE;
         else if (hostSeed % 2 == 0 && active > MIN_STAKE) amount = _bound(amount, 1, active - MIN_STAKE);
         else amount = _bound(amount, 1, active);
-        bool valid = amount <= active;
+        _requestUnstake(h, amount);
+    }
+
+    function _requestUnstake(address h, uint256 amount) internal {
+        bool valid = amount <= gActive[h];
+        _startLogs();
         vm.prank(h);
         try staking.requestUnstake(amount) {
             if (!valid) return _unexpectedSuccess(Action.RequestUnstake);
             gActive[h] -= amount;
             gUnbonding[h] += amount;
             gReleaseAt[h] = uint64(block.timestamp) + UNBONDING;
-            _succeeded(Action.RequestUnstake, true);
+            _succeeded(Action.RequestUnstake, _checkSlashBaseEvents(h, _clearSlashBaseIfIdle(h)));
         } catch (bytes memory err) {
             _reverted(Action.RequestUnstake, valid, err);
         }
@@ -472,34 +491,109 @@ contract ProtocolHandler is Test {
 
     /// @dev Staking's rule: after the unbonding period, min(unbonding, slashable - locked) leaves;
     ///      the rest keeps unbonding with the same release time (reset only when all is out);
-    ///      StakeLocked when nothing is free.
+    ///      StakeLocked when nothing is free. The lock is computed on the base before the
+    ///      withdrawal; then, with unfinished jobs, the stored base rises to the slashable stake
+    ///      before the withdrawal (if above it); with none, a stored base is cleared.
     function _withdrawStake(address h) internal {
         bool valid = _canWithdrawStake(h);
         uint256 expected = _withdrawable(h);
+        _startLogs();
         vm.prank(h);
         try staking.withdraw() returns (uint256 amount) {
             if (!valid) return _unexpectedSuccess(Action.WithdrawStake);
+            int256 baseSet = -1; // the SlashBaseSet the call must emit; -1: none
+            uint256 slashable = gActive[h] + gUnbonding[h];
+            if (gActiveJobs[h] != 0) {
+                if (slashable > gStoredSlashBase[h]) {
+                    gStoredSlashBase[h] = slashable;
+                    baseSet = int256(slashable);
+                    ++slashBasesFixed;
+                }
+            } else if (gStoredSlashBase[h] != 0) {
+                gStoredSlashBase[h] = 0;
+                baseSet = 0;
+            }
             if (expected == gUnbonding[h]) gReleaseAt[h] = 0;
             else ++partialWithdrawals;
             gUnbonding[h] -= expected;
             _moveVouch(address(staking), h, expected);
-            _succeeded(Action.WithdrawStake, amount == expected);
+            _succeeded(Action.WithdrawStake, amount == expected && _checkSlashBaseEvents(h, baseSet));
         } catch (bytes memory err) {
             _reverted(Action.WithdrawStake, valid, err);
         }
     }
 
     /// @notice The model's lockedStakeOf: unfinished jobs x the largest single slash (rate x
-    ///         slashable, capped per incident, over every reason), at most the slashable stake.
+    ///         slash base, capped per incident, over every reason), at most the slashable stake.
     function gLocked(address h) public view returns (uint256) {
         if (gActiveJobs[h] == 0) return 0;
         uint256 slashable = gActive[h] + gUnbonding[h];
-        uint256 perJob = _min(slashable * RATE_MISSED / BPS, MAX_SLASH);
-        uint256 a = _min(slashable * RATE_DISPUTE / BPS, MAX_SLASH);
+        uint256 base = gSlashBaseOf(h);
+        uint256 perJob = _min(base * RATE_MISSED / BPS, MAX_SLASH);
+        uint256 a = _min(base * RATE_DISPUTE / BPS, MAX_SLASH);
         if (a > perJob) perJob = a;
-        a = _min(slashable * RATE_EQUIVOCATION / BPS, MAX_SLASH);
+        a = _min(base * RATE_EQUIVOCATION / BPS, MAX_SLASH);
         if (a > perJob) perJob = a;
         return _min(gActiveJobs[h] * perJob, slashable);
+    }
+
+    /// @notice The model's slashBaseOf: the stored base or the slashable stake, whichever is
+    ///         larger (the stored base counts with or without unfinished jobs until cleared).
+    function gSlashBaseOf(address h) public view returns (uint256) {
+        uint256 slashable = gActive[h] + gUnbonding[h];
+        return gStoredSlashBase[h] > slashable ? gStoredSlashBase[h] : slashable;
+    }
+
+    /// @dev Called when a job of `h` has just become final. If that was its last unfinished job
+    ///      and a withdrawal during jobs left a stored base, 3 in 4 times `h` acts on its stake
+    ///      at once (a withdrawal when one is possible, else a stake or an unstake request),
+    ///      each of which must clear the base; else the base stays (for a later call, or a
+    ///      slash). Without this a busy host almost never reaches that state in a 64-call run.
+    function _probeIdleSlashBase(address h) internal {
+        if (gActiveJobs[h] != 0 || gStoredSlashBase[h] == 0) return;
+        uint256 r = uint256(keccak256(abi.encode(h, block.timestamp, ++idleBaseProbes)));
+        uint256 kind = r % 4;
+        if (kind == 0) return;
+        if (kind != 1 && _canWithdrawStake(h)) return _withdrawStake(h);
+        if (kind == 1 && gVouch[h] != 0) return _stake(h, _min(_bound(r >> 2, 1, MIN_STAKE), gVouch[h]));
+        if (gActive[h] != 0) return _requestUnstake(h, _bound(r >> 2, 1, gActive[h]));
+        if (gVouch[h] != 0) _stake(h, _min(_bound(r >> 2, 1, MIN_STAKE), gVouch[h]));
+    }
+
+    /// @dev stake and requestUnstake: a stored base is cleared when the staker has no
+    ///      unfinished job. Returns the SlashBaseSet the call must emit (-1: none).
+    function _clearSlashBaseIfIdle(address h) internal returns (int256 baseSet) {
+        if (gStoredSlashBase[h] == 0 || gActiveJobs[h] != 0) return -1;
+        gStoredSlashBase[h] = 0;
+        ++slashBasesCleared;
+        return 0;
+    }
+
+    /// @dev Records the logs of the next call only (drops any left from an earlier one).
+    function _startLogs() internal {
+        vm.recordLogs();
+        vm.getRecordedLogs();
+    }
+
+    /// @dev The staking call just made (logs recorded since `vm.recordLogs`) emitted exactly the
+    ///      SlashBaseSet the model expects: none when `baseSet` is -1, else one for `h` with
+    ///      that base.
+    function _checkSlashBaseEvents(address h, int256 baseSet) internal returns (bool) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 seen;
+        bool matches = true;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (
+                logs[i].emitter != address(staking) || logs[i].topics.length != 2
+                    || logs[i].topics[0] != IStaking.SlashBaseSet.selector
+            ) continue;
+            ++seen;
+            if (
+                baseSet < 0 || logs[i].topics[1] != bytes32(uint256(uint160(h)))
+                    || abi.decode(logs[i].data, (uint256)) != uint256(baseSet)
+            ) matches = false;
+        }
+        return matches && seen == (baseSet < 0 ? 0 : 1);
     }
 
     function _withdrawable(address h) internal view returns (uint256) {
@@ -798,6 +892,7 @@ contract ProtocolHandler is Test {
                 }
             }
             _succeeded(Action.ExpireJob, true);
+            if (s == IJobMarketplace.Status.Claimed) _probeIdleSlashBase(j.host);
         } catch (bytes memory err) {
             _reverted(Action.ExpireJob, valid, err);
         }
@@ -864,6 +959,7 @@ contract ProtocolHandler is Test {
                 j.status = IJobMarketplace.Status.Completed;
             }
             _succeeded(Action.ResolveDispute, true);
+            if (upheld) _probeIdleSlashBase(j.host);
         } catch (bytes memory err) {
             _reverted(Action.ResolveDispute, valid, err);
             if (!valid) {
@@ -937,6 +1033,9 @@ contract ProtocolHandler is Test {
             if (!valid) return _unexpectedSuccess(Action.ReleasePayments);
             _applyRelease(ids);
             _succeeded(Action.ReleasePayments, true);
+            for (uint256 i = 0; i < ids.length; ++i) {
+                _probeIdleSlashBase(_jobs[ids[i] - 1].host);
+            }
         } catch (bytes memory err) {
             _reverted(Action.ReleasePayments, valid, err);
         }
@@ -1513,6 +1612,8 @@ contract ProtocolHandler is Test {
         console.log("releases: weighted", weightedReleases, "zero-weight", zeroWeightReleases);
         console.log("self-dealt releases", selfDealtReleases, "unexplained score moves", unexplainedScoreMoves);
         console.log("partial stake withdrawals", partialWithdrawals, "lapsed disputes", lapsedDisputes);
+        console.log("slash bases fixed", slashBasesFixed, "cleared by stake/unstake", slashBasesCleared);
+        console.log("slashes capped by the stake left", slashesCappedByStake, "idle-base probes", idleBaseProbes);
         console.log("guardian pauses", guardianPauses, "offers claimed", offersClaimed);
         console.log("claims refused for reputation", minRepRefused, "wrong revert reasons", wrongRevertReasons);
     }
@@ -1766,15 +1867,18 @@ contract ProtocolHandler is Test {
         return abi.encodePacked(r, s, v);
     }
 
-    /// @dev Slashing's rule: rate x (active + unbonding), capped per incident, taken from active
-    ///      first; the beneficiary's share (the renter's, or the reporter's for equivocation) to
-    ///      the beneficiary, the rest to the treasury.
+    /// @dev Slashing's rule: rate x the slash base (`gSlashBaseOf`), capped per incident; Staking
+    ///      takes at most what is there (active + unbonding), active first; the beneficiary's
+    ///      share (the renter's, or the reporter's for equivocation) to the beneficiary, the rest
+    ///      to the treasury. A slash leaves the stored base alone.
     function _slashModel(address h, uint256 rateBps, uint256 shareBps, address beneficiary)
         internal
         returns (uint256 taken)
     {
         uint256 slashable = gActive[h] + gUnbonding[h];
-        taken = _min(slashable * rateBps / BPS, MAX_SLASH);
+        uint256 amount = _min(gSlashBaseOf(h) * rateBps / BPS, MAX_SLASH);
+        if (amount > slashable) ++slashesCappedByStake;
+        taken = _min(amount, slashable);
         uint256 fromActive = _min(taken, gActive[h]);
         gActive[h] -= fromActive;
         gUnbonding[h] -= taken - fromActive;
