@@ -31,8 +31,10 @@ use crate::{BadInput, bad_input};
 
 /// How long the first `eth_chainId` may take before the RPC counts as unreachable.
 const RPC_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long connecting to the database may take.
-const DB_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the first PostgreSQL connection may take.
+const PG_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening the store's connection pool may take.
+const DB_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often a progress line is logged when stderr is not a terminal.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 /// How long a stop signal waits for the indexer to reach a commit boundary on its own before
@@ -303,6 +305,25 @@ async fn open_store(database: &Database) -> anyhow::Result<SeaStore> {
                 dir.display()
             ))
         })?;
+    }
+    if let Database::Postgres { url } = database {
+        // One plain connection first: the pool behind SeaStore retries a refused connection
+        // until its acquire timeout, and says less about why.
+        use sqlx::Connection;
+        match tokio::time::timeout(PG_PROBE_TIMEOUT, sqlx::PgConnection::connect(url)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => bad_input!(
+                "cannot open the database {}: {e}; check --database / VOUCH_DATABASE and that PostgreSQL is up",
+                redact(url)
+            ),
+            Err(_) => bad_input!(
+                "the database {} did not answer within {} s; check --database / VOUCH_DATABASE and that PostgreSQL is up",
+                redact(url),
+                PG_PROBE_TIMEOUT.as_secs()
+            ),
+        }
     }
     match tokio::time::timeout(DB_CONNECT_TIMEOUT, SeaStore::connect(url)).await {
         Ok(Ok(store)) => Ok(store),
