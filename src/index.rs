@@ -11,7 +11,8 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -152,7 +153,7 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e).context("cannot open the index"),
     };
 
-    let display = Display::start();
+    let display = Display::start(indexer.next_block());
     indexer.on_progress(display.callback());
     let result = {
         let run = indexer.run(stop.wait());
@@ -432,11 +433,15 @@ impl Write for BarAwareStderr {
 /// Progress: an indicatif bar on a terminal, else an info line every [`LOG_EVERY`].
 enum Display {
     Bar(ProgressBar),
-    Log(tokio::task::JoinHandle<()>),
+    Log {
+        /// The next block to index, as the last commit left it.
+        next: Arc<AtomicU64>,
+        task: tokio::task::JoinHandle<()>,
+    },
 }
 
 impl Display {
-    fn start() -> Display {
+    fn start(next: u64) -> Display {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
@@ -451,18 +456,25 @@ impl Display {
             let _ = BAR.set(bar.clone());
             Display::Bar(bar)
         } else {
-            Display::Log(tokio::spawn(log_progress()))
+            let next = Arc::new(AtomicU64::new(next));
+            Display::Log {
+                task: tokio::spawn(log_progress(next.clone())),
+                next,
+            }
         }
     }
 
     /// What the indexer calls after every commit.
     fn callback(&self) -> impl Fn(Progress) + Send + Sync + 'static {
-        let bar = match self {
-            Display::Bar(bar) => Some(bar.clone()),
-            Display::Log(_) => None,
+        let (bar, next) = match self {
+            Display::Bar(bar) => (Some(bar.clone()), None),
+            Display::Log { next, .. } => (None, Some(next.clone())),
         };
         let started = Instant::now();
         move |p: Progress| {
+            if let Some(next) = &next {
+                next.store(p.indexed + 1, Ordering::Relaxed);
+            }
             let Some(bar) = &bar else { return };
             let total = (p.head + 1).saturating_sub(p.start);
             let done = (p.indexed + 1).saturating_sub(p.start).min(total);
@@ -479,33 +491,35 @@ impl Display {
     fn finish(self) {
         match self {
             Display::Bar(bar) => bar.finish_and_clear(),
-            Display::Log(task) => task.abort(),
+            Display::Log { task, .. } => task.abort(),
         }
     }
 }
 
 /// One info line per [`LOG_EVERY`] while the indexer moves (quiet while idle at the head).
-async fn log_progress() {
+async fn log_progress(next: Arc<AtomicU64>) {
     let mut tick = tokio::time::interval(LOG_EVERY);
     tick.tick().await;
-    let mut last = metrics::snapshot();
+    let position = || (next.load(Ordering::Relaxed), metrics::snapshot());
+    let mut last = position();
     let mut at = Instant::now();
     loop {
         tick.tick().await;
-        let now = metrics::snapshot();
+        let (next, now) = position();
         let elapsed = at.elapsed().as_secs_f64().max(1e-3);
-        if (now.indexed, now.head, now.events) != (last.indexed, last.head, last.events) {
-            let events_per_s = (now.events - last.events) as f64 / elapsed;
+        if (next, now.head, now.events) != (last.0, last.1.head, last.1.events) {
+            let events_per_s = (now.events - last.1.events) as f64 / elapsed;
+            let indexed = next.checked_sub(1);
             info!(
-                indexed = now.indexed,
+                indexed,
                 head = now.head,
-                lag = now.head.saturating_sub(now.indexed),
+                lag = (now.head + 1).saturating_sub(next),
                 events = now.events,
                 events_per_s = format!("{events_per_s:.1}"),
                 "indexing"
             );
         }
-        last = now;
+        last = (next, now);
         at = Instant::now();
     }
 }
