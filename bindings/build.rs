@@ -2,11 +2,14 @@
 //! artifacts, so `cargo build` alone is enough once `npm install` has run. forge's own cache
 //! makes this a no-op when no Solidity file changed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
+    let bindings = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = bindings.join("..");
+    // The contract table is `include!`d below; its artifact list can change the check.
+    println!("cargo:rerun-if-changed=src/table.rs");
     for watched in ["contracts", "foundry.toml", "package-lock.json"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -35,29 +38,27 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    for artifact in [
-        "VouchToken",
-        "Staking",
-        "NodeRegistry",
-        "ReputationRegistry",
-        "JobMarketplace",
-        "Slashing",
-        "ProofSystem",
-        "VouchGovernor",
-        "TimelockController",
-    ] {
-        let path = artifact_path(&root, artifact);
+    for artifact in ARTIFACTS {
+        let path = bindings.join(artifact);
         if !path.exists() {
             fail(&format!("forge built, but {} is missing", path.display()));
         }
     }
 }
 
-fn artifact_path(root: &Path, name: &str) -> PathBuf {
-    root.join("out")
-        .join(format!("{name}.sol"))
-        .join(format!("{name}.json"))
+include!("src/table.rs");
+
+/// Every artifact the `sol!` bindings read, from the contract table.
+macro_rules! artifact_paths {
+    (
+        contracts: [$(($name:ident, $field:ident, $events:ident, $path:literal, $key:literal)),* $(,)?],
+        verifiers: [$($verifier:tt)*] $(,)?
+    ) => {
+        &[$($path),*]
+    };
 }
+
+const ARTIFACTS: &[&str] = for_each_contract!(artifact_paths);
 
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");

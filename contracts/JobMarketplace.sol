@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -10,26 +9,30 @@ import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 import {IReputationRegistry} from "./interfaces/IReputationRegistry.sol";
 import {ISlashing} from "./interfaces/ISlashing.sol";
+import {PauseControl} from "./utils/PauseControl.sol";
 
 /// @title JobMarketplace
 /// @notice Jobs, their escrow and their payment. Money only ever leaves through `withdraw`
 ///         (pull payments): releases, refunds and fees are credited to `claimable` first, so the
 ///         contract's balance of each asset is always the unreleased escrow plus the credits.
-/// @dev Storage layout of a job (6 slots), chosen for the proof transaction, which is the hot
-///      path: it reads slots 0, 3, 4 and rewrites slots 0 and 5 only. The creation time is not
+/// @dev Storage layout of a job (7 slots), chosen for the proof transaction, which is the hot
+///      path: it reads slots 0, 3, 4 and rewrites slots 0 and 5 only. Slot 6 (operator, minimum
+///      reputation, dispute state) is written only when one of them is set. The creation time is not
 ///      stored: it is the block time of the job's JobCreated event. Slot 5 (the output hash)
 ///      is set to a non-zero marker at creation, so completion updates an existing slot (5k gas)
 ///      instead of filling an empty one (22k); the renter pays that once, in `createJob`.
-contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyGuardTransient {
+contract JobMarketplace is IJobMarketplace, AccessControl, PauseControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant PROOF_SYSTEM_ROLE = keccak256("PROOF_SYSTEM_ROLE");
     bytes32 public constant SLASHING_ROLE = keccak256("SLASHING_ROLE");
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     address public constant ETH = address(0);
     uint16 public constant MAX_FEE_BPS = 1000;
     uint16 private constant BPS = 10_000;
+    /// @dev ReputationRegistry's weight of one full outcome.
+    uint256 private constant FULL_WEIGHT = 10_000;
+    uint16 private constant MAX_SCORE = 1000;
     uint64 public constant MIN_DISPUTE_WINDOW = 10 minutes;
     uint64 public constant MAX_DISPUTE_WINDOW = 30 days;
     uint64 public constant MAX_JOB_DURATION_LIMIT = 365 days;
@@ -41,42 +44,45 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
 
     struct Stored {
         // slot 0: everything the claim and proof paths check and change
-        address host;
+        address host; // while Open: the offered host (zero: open market)
         uint40 deadline;
         uint40 completedAt; // while Claimed: the claim time (the pause excuse needs it)
         Status status;
         // slot 1
         address renter;
         uint96 payment;
-        // slot 2 (stays empty, so free, for an ETH job without protocol fee)
+        // slot 2 (the token stays zero for ETH)
         address token;
-        uint16 feeBps;
+        uint96 fee;
         // slots 3, 4, 5
         bytes32 modelHash;
         bytes32 inputHash;
         bytes32 outputHash;
+        // slot 6
+        address operator;
+        uint16 minReputation;
+        ISlashing.DisputeStatus dispute;
     }
 
     INodeRegistry public immutable registry;
     IReputationRegistry public immutable reputation;
-    ISlashing public slashing;
+    ISlashing public override slashing;
 
     address public treasury;
-    uint16 public protocolFeeBps;
+    uint16 public protocolFeeBps = 100;
     uint64 public override disputeWindow = 1 days;
     uint64 public maxJobDuration = 30 days;
 
     /// @dev Every pause ever, in time order; looked up by binary search, so old pauses keep
     ///      excusing the deadlines that fell in them however late a job is expired.
     PauseWindow[] private _pauses;
-    /// @dev Jobs that were ever disputed: one dispute per job, also across slashing contracts.
-    mapping(uint256 jobId => bool) private _disputed;
-
     uint256 private _jobCount;
+    uint256 private _totalActive;
     mapping(uint256 jobId => Stored) private _jobs;
     mapping(address token => bool) public tokenAllowed;
     mapping(address account => mapping(address token => uint256)) private _claimable;
     mapping(address host => uint256) private _activeJobs;
+    mapping(address token => AssetFees) private _assetFees;
 
     constructor(INodeRegistry registry_, IReputationRegistry reputation_, address treasury_, address admin) {
         if (treasury_ == address(0)) revert InvalidParameter();
@@ -85,24 +91,28 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         treasury = treasury_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
+        // ETH's defaults; see docs/contracts.md for what they make reputation cost.
+        _setAssetFees(ETH, 0.0001 ether, 0.005 ether);
     }
 
     // ---- renters ----------------------------------------------------------------------------
 
     /// @inheritdoc IJobMarketplace
-    function createJob(bytes32 modelHash, bytes32 inputHash, address token, uint96 payment, uint40 deadline)
-        external
-        payable
-        override
-        whenNotPaused
-        nonReentrant
-        returns (uint256 jobId)
-    {
+    function createJob(
+        bytes32 modelHash,
+        bytes32 inputHash,
+        address token,
+        uint96 payment,
+        uint40 deadline,
+        address offeredHost,
+        uint16 minReputation
+    ) external payable override whenNotPaused nonReentrant returns (uint256 jobId) {
         if (modelHash == bytes32(0) || inputHash == bytes32(0)) revert ZeroHash();
         if (payment == 0) revert ZeroPayment();
         if (deadline <= block.timestamp || deadline > block.timestamp + maxJobDuration) {
             revert InvalidDeadline(deadline);
         }
+        if (minReputation > MAX_SCORE) revert InvalidMinReputation(minReputation);
         if (token == ETH) {
             if (msg.value != payment) revert WrongPaymentValue(msg.value, payment);
         } else {
@@ -110,19 +120,25 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             if (msg.value != 0) revert WrongPaymentValue(msg.value, 0);
         }
 
+        uint256 fee = feeFor(token, payment);
+        if (fee > payment) revert PaymentBelowFee(payment, fee);
+
         jobId = ++_jobCount;
-        uint16 feeBps = protocolFeeBps;
         Stored storage j = _jobs[jobId];
+        j.host = offeredHost;
         j.deadline = deadline;
         j.status = Status.Open;
         j.renter = msg.sender;
         j.payment = payment;
         j.token = token;
-        j.feeBps = feeBps;
+        j.fee = uint96(fee);
         j.modelHash = modelHash;
         j.inputHash = inputHash;
         j.outputHash = OUTPUT_UNSET;
-        emit JobCreated(jobId, msg.sender, modelHash, inputHash, token, payment, deadline, feeBps);
+        if (minReputation != 0) j.minReputation = minReputation;
+        emit JobCreated(
+            jobId, msg.sender, modelHash, inputHash, token, payment, deadline, uint96(fee), offeredHost, minReputation
+        );
 
         if (token != ETH) {
             // Balance delta, not the argument: a fee-on-transfer token would leave the escrow short.
@@ -139,6 +155,7 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         if (msg.sender != j.renter) revert NotRenter(jobId, msg.sender);
         if (j.status != Status.Open) revert WrongStatus(jobId, j.status);
         j.status = Status.Cancelled;
+        j.host = address(0); // an offer ends with the job
         emit JobCancelled(jobId);
         _credit(j.renter, j.token, j.payment);
     }
@@ -149,10 +166,10 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         if (msg.sender != j.renter) revert NotRenter(jobId, msg.sender);
         if (j.status != Status.Completed) revert WrongStatus(jobId, j.status);
         if (evidenceHash == bytes32(0)) revert ZeroHash();
-        if (_disputed[jobId]) revert AlreadyDisputed(jobId);
+        if (j.dispute != ISlashing.DisputeStatus.None) revert AlreadyDisputed(jobId);
         uint256 endsAt = _windowEnd(j.completedAt, disputeWindow);
         if (block.timestamp > endsAt) revert DisputeWindowClosed(jobId, endsAt);
-        _disputed[jobId] = true;
+        j.dispute = ISlashing.DisputeStatus.Open;
         j.status = Status.Disputed;
         emit JobDisputed(jobId, msg.sender, evidenceHash);
         slashing.openDispute{value: msg.value}(jobId, msg.sender, j.host, evidenceHash);
@@ -165,13 +182,26 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         Stored storage j = _existing(jobId);
         if (j.status != Status.Open) revert WrongStatus(jobId, j.status);
         if (block.timestamp > j.deadline) revert JobExpiredAt(jobId, j.deadline);
-        if (msg.sender != host && !registry.isAuthorized(host, msg.sender)) revert NotHostOrOperator(jobId, msg.sender);
+        // The sender is the host or, when authorized, its operator: that is the operator to record.
+        address operator_;
+        if (msg.sender == host) operator_ = registry.operatorOf(host);
+        else if (registry.isAuthorized(host, msg.sender)) operator_ = msg.sender;
+        else revert NotHostOrOperator(jobId, msg.sender);
+        address offered = j.host;
+        if (offered != address(0) && offered != host) revert NotOfferedHost(jobId, host, offered);
         if (!registry.canServe(host, j.modelHash)) revert HostCannotServe(host, j.modelHash);
+        uint16 minReputation = j.minReputation;
+        if (minReputation != 0) {
+            uint16 score = reputation.scoreOf(host);
+            if (score < minReputation) revert ReputationTooLow(host, score, minReputation);
+        }
         j.host = host;
         j.completedAt = uint40(block.timestamp);
         j.status = Status.Claimed;
+        if (operator_ != address(0)) j.operator = operator_;
         ++_activeJobs[host];
-        emit JobClaimed(jobId, host, msg.sender);
+        ++_totalActive;
+        emit JobClaimed(jobId, host, msg.sender, operator_);
     }
 
     /// @inheritdoc IJobMarketplace
@@ -219,16 +249,19 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             emit JobCompleted(jobId, host, output);
         }
         // The jobs stay active (stake locked) until paid or refunded: a dispute may still come.
-        reputation.record(host, IReputationRegistry.Outcome.Completion, jobIds.length);
+        // Reputation waits for the release too: a completion alone proves no quality.
     }
 
     /// @inheritdoc IJobMarketplace
     /// @dev Anyone may release; the money is credited to the host (its staking key, never the
-    ///      operator) and the protocol fee fixed at creation to the treasury.
-    function releasePayments(uint256[] calldata jobIds) external override {
+    ///      operator) and the protocol fee fixed at creation to the treasury. Reputation is
+    ///      recorded once per run of consecutive jobs of one host.
+    function releasePayments(uint256[] calldata jobIds) external override nonReentrant {
         if (jobIds.length == 0) revert EmptyJobList();
         address treasury_ = treasury;
         uint64 window = disputeWindow;
+        address runHost;
+        uint256 runWeight;
         for (uint256 i = 0; i < jobIds.length; ++i) {
             uint256 jobId = jobIds[i];
             Stored storage j = _existing(jobId);
@@ -236,14 +269,24 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             uint256 endsAt = _windowEnd(j.completedAt, window);
             if (block.timestamp <= endsAt) revert DisputeWindowOpen(jobId, endsAt);
             j.status = Status.Paid;
-            (uint256 hostAmount, uint256 fee) = split(j.payment, j.feeBps);
+            uint256 fee = j.fee;
+            uint256 hostAmount = j.payment - fee;
             address host = j.host;
             address token = j.token;
+            uint256 weight = _reputationWeight(j, host, token, fee);
             --_activeJobs[host];
-            emit PaymentReleased(jobId, host, token, hostAmount, fee);
+            --_totalActive;
+            emit PaymentReleased(jobId, host, token, hostAmount, fee, weight);
             _credit(host, token, hostAmount);
             if (fee != 0) _credit(treasury_, token, fee);
+            if (host != runHost) {
+                if (runWeight != 0) reputation.record(runHost, IReputationRegistry.Outcome.Completion, runWeight);
+                runHost = host;
+                runWeight = 0;
+            }
+            runWeight += weight;
         }
+        if (runWeight != 0) reputation.record(runHost, IReputationRegistry.Outcome.Completion, runWeight);
     }
 
     // ---- anyone -----------------------------------------------------------------------------
@@ -253,7 +296,8 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
     ///      deadline (the renter gets the beneficiary share) and lowers its reputation, unless it
     ///      was claimed before a pause and the deadline fell inside that pause or its grace
     ///      period: the proof could not land. A job claimed after the pause gets no excuse.
-    function expireJob(uint256 jobId) external override whenNotPaused nonReentrant {
+    ///      Not pausable: a renter's refund never waits for a pause to end.
+    function expireJob(uint256 jobId) external override nonReentrant {
         Stored storage j = _existing(jobId);
         Status status = j.status;
         uint40 deadline = j.deadline;
@@ -263,12 +307,19 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         address host = j.host;
         address renter = j.renter;
         bool claimed = status == Status.Claimed;
+        if (!claimed && host != address(0)) {
+            j.host = address(0); // an unclaimed offer ends with the job
+            host = address(0);
+        }
         bool slash = claimed && !_excusedByPause(j.completedAt, deadline);
         emit JobExpired(jobId, host, msg.sender, j.payment, slash);
         _credit(renter, j.token, j.payment);
-        if (claimed) --_activeJobs[host];
+        if (claimed) {
+            --_activeJobs[host];
+            --_totalActive;
+        }
         if (slash) {
-            reputation.record(host, IReputationRegistry.Outcome.Expiry, 1);
+            reputation.record(host, IReputationRegistry.Outcome.Expiry, FULL_WEIGHT);
             slashing.slashMissedDeadline(host, jobId, renter);
         }
     }
@@ -290,16 +341,23 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
     // ---- slashing ---------------------------------------------------------------------------
 
     /// @inheritdoc IJobMarketplace
-    function settleDispute(uint256 jobId, bool upheld) external override onlyRole(SLASHING_ROLE) {
+    function settleDispute(uint256 jobId, ISlashing.DisputeStatus outcome) external override onlyRole(SLASHING_ROLE) {
         Stored storage j = _existing(jobId);
         if (j.status != Status.Disputed) revert WrongStatus(jobId, j.status);
-        emit DisputeSettled(jobId, upheld);
-        if (upheld) {
+        if (
+            outcome != ISlashing.DisputeStatus.Upheld && outcome != ISlashing.DisputeStatus.Rejected
+                && outcome != ISlashing.DisputeStatus.Lapsed
+        ) revert InvalidOutcome();
+        j.dispute = outcome;
+        emit DisputeSettled(jobId, outcome);
+        if (outcome == ISlashing.DisputeStatus.Upheld) {
             j.status = Status.Refunded;
             --_activeJobs[j.host];
+            --_totalActive;
             _credit(j.renter, j.token, j.payment);
         } else {
-            // Back to Completed: releasable at once if the window has passed meanwhile.
+            // Back to Completed: releasable at once if the window has passed meanwhile. Only a
+            // rejected dispute lets the release credit reputation.
             j.status = Status.Completed;
         }
     }
@@ -320,6 +378,14 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         if (token == ETH) revert InvalidParameter();
         tokenAllowed[token] = allowed;
         emit TokenAllowed(token, allowed);
+    }
+
+    /// @notice The minimum protocol fee per job and the fee that earns a full completion's
+    ///         reputation, for one asset (ETH: address(0)). Applies to jobs created afterwards
+    ///         (minimum) and to releases afterwards (credit). A zero credit fee means jobs in
+    ///         this asset earn no reputation.
+    function setAssetFees(address token, uint96 minFee, uint96 creditFee) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setAssetFees(token, minFee, creditFee);
     }
 
     /// @notice Applies to jobs created afterwards; each job keeps the fee it was created with.
@@ -347,16 +413,15 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         emit MaxJobDurationSet(duration);
     }
 
-    /// @notice Pauses jobs: creation, claims, proofs (ProofSystem completes through here),
-    ///         disputes and expiry. Refunds, releases and withdrawals go on.
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-        _pauses.push(PauseWindow({pausedAt: uint40(block.timestamp), unpausedAt: 0}));
+    /// @dev A pause (PauseControl: governance or guardian) stops creation, claims, proofs
+    ///      (ProofSystem completes through here) and disputes. Cancels, expiry (refunds),
+    ///      releases and withdrawals go on. Each pause is recorded with its planned end.
+    function _pauseStarted(uint40 ends) internal override {
+        _pauses.push(PauseWindow({pausedAt: uint40(block.timestamp), unpausedAt: ends}));
     }
 
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-        _pauses[_pauses.length - 1].unpausedAt = uint40(block.timestamp);
+    function _pauseEnds(uint40 ends) internal override {
+        _pauses[_pauses.length - 1].unpausedAt = ends;
     }
 
     // ---- views ------------------------------------------------------------------------------
@@ -369,12 +434,15 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         job = Job({
             renter: j.renter,
             host: j.host,
+            operator: j.operator,
             token: j.token,
             payment: j.payment,
-            feeBps: j.feeBps,
+            fee: j.fee,
             status: s,
             deadline: j.deadline,
             completedAt: hasOutput ? j.completedAt : 0,
+            minReputation: j.minReputation,
+            dispute: j.dispute,
             modelHash: j.modelHash,
             inputHash: j.inputHash,
             outputHash: hasOutput ? j.outputHash : bytes32(0)
@@ -393,6 +461,10 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         return _activeJobs[host];
     }
 
+    function totalActiveJobs() external view override returns (uint256) {
+        return _totalActive;
+    }
+
     function disputeWindowEnd(uint256 jobId) external view override returns (uint256) {
         Stored storage j = _existing(jobId);
         Status s = j.status;
@@ -408,10 +480,16 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
         return _pauses[index];
     }
 
-    /// @notice (host share, protocol fee) of a payment; the fee rounds down.
-    function split(uint256 payment, uint16 feeBps) public pure returns (uint256 hostAmount, uint256 fee) {
-        fee = payment * feeBps / BPS;
-        hostAmount = payment - fee;
+    function assetFees(address token) external view override returns (AssetFees memory) {
+        return _assetFees[token];
+    }
+
+    /// @inheritdoc IJobMarketplace
+    /// @dev Rounds up, so no payment is too small to owe a fee.
+    function feeFor(address token, uint256 payment) public view override returns (uint256 fee) {
+        fee = (payment * protocolFeeBps + BPS - 1) / BPS;
+        uint256 minFee = _assetFees[token].minFee;
+        if (fee < minFee) fee = minFee;
     }
 
     // ---- internals --------------------------------------------------------------------------
@@ -462,9 +540,9 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
 
     function _excusedByPause(uint40 claimedAt, uint40 deadline) private view returns (bool) {
         (bool found, PauseWindow memory w) = _pauseCovering(deadline);
-        // Expiry is paused during a pause, so `w` has ended here; claims made after it ended
-        // (during its grace) knew the deadline and get no excuse.
-        return found && claimedAt < w.unpausedAt;
+        // Claims are paused, so a job claimed before a pause that is still on is excused; claims
+        // made after a pause ended (during its grace) knew the deadline and get no excuse.
+        return found && (w.unpausedAt == 0 || claimedAt < w.unpausedAt);
     }
 
     /// @dev A window ending inside a pause (or its grace) is extended to the end of the grace,
@@ -478,6 +556,30 @@ contract JobMarketplace is IJobMarketplace, AccessControl, Pausable, ReentrancyG
             if (w.unpausedAt == 0) return type(uint256).max;
             end = uint256(w.unpausedAt) + PAUSE_GRACE;
         }
+    }
+
+    /// @dev What a released job adds to its host's reputation, in basis points of a full
+    ///      completion: nothing for a job its host rented itself (from its staking key or the
+    ///      operator that claimed it), for a dispute that was upheld or lapsed, or for an asset
+    ///      without a credit fee; otherwise fee / creditFee, at most one full completion.
+    function _reputationWeight(Stored storage j, address host, address token, uint256 fee)
+        private
+        view
+        returns (uint256)
+    {
+        ISlashing.DisputeStatus d = j.dispute;
+        if (d != ISlashing.DisputeStatus.None && d != ISlashing.DisputeStatus.Rejected) return 0;
+        address renter = j.renter;
+        if (renter == host || renter == j.operator) return 0;
+        uint256 creditFee = _assetFees[token].creditFee;
+        if (creditFee == 0) return 0;
+        uint256 weight = fee * FULL_WEIGHT / creditFee;
+        return weight > FULL_WEIGHT ? FULL_WEIGHT : weight;
+    }
+
+    function _setAssetFees(address token, uint96 minFee, uint96 creditFee) private {
+        _assetFees[token] = AssetFees({minFee: minFee, creditFee: creditFee});
+        emit AssetFeesSet(token, minFee, creditFee);
     }
 
     function _credit(address account, address token, uint256 amount) private {

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {PauseControl} from "./utils/PauseControl.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
 import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
@@ -12,8 +12,7 @@ import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
 /// @dev Storage is packed for a cheap `register` (three slots plus one per model). A host's
 ///      models live in a mapping tagged with the registration epoch, so deregistering forgets
 ///      them all without iterating: only tags equal to the current epoch count.
-contract NodeRegistry is INodeRegistry, AccessControl, Pausable {
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+contract NodeRegistry is INodeRegistry, AccessControl, PauseControl {
 
     uint256 public constant MAX_MODELS = 64;
     uint256 public constant MAX_ENDPOINT_LENGTH = 256;
@@ -156,13 +155,6 @@ contract NodeRegistry is INodeRegistry, AccessControl, Pausable {
         emit MarketplaceSet(marketplace_);
     }
 
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
 
     // ---- views ------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ contract ReputationRegistry is IReputationRegistry, AccessControl {
     uint64 public constant MIN_HALF_LIFE = 1 hours;
     uint64 public constant MAX_HALF_LIFE = 3650 days;
     uint16 public constant MAX_STAKE_BOOST = 200;
+    /// @notice The weight of one full outcome.
+    uint256 public constant FULL_WEIGHT = 10_000;
 
     /// @dev ln(2) as an 18-decimal fixed-point number.
     uint256 private constant LN2 = 693147180559945309;
@@ -24,6 +26,7 @@ contract ReputationRegistry is IReputationRegistry, AccessControl {
     struct Record {
         uint16 score; // at updatedAt
         uint40 updatedAt; // 0: never scored, the host sits at NEUTRAL_SCORE
+        uint16 carry; // a gain's fraction of a point not yet applied, in 1/FULL_WEIGHT points
     }
 
     IStaking public immutable staking;
@@ -45,13 +48,32 @@ contract ReputationRegistry is IReputationRegistry, AccessControl {
     }
 
     /// @inheritdoc IReputationRegistry
-    function record(address host, Outcome outcome, uint256 count) external override onlyRole(WRITER_ROLE) {
-        if (count == 0) revert ZeroCount();
+    /// @dev Gains keep their fraction of a point (`carry`), so many small completions add up
+    ///      exactly; a loss is applied in whole points, rounded away from zero, and drops the
+    ///      carried fraction.
+    function record(address host, Outcome outcome, uint256 weight) external override onlyRole(WRITER_ROLE) {
+        if (weight == 0) revert ZeroWeight();
+        // Past 1000 full outcomes the score is pinned at a bound anyway; the cap keeps the
+        // arithmetic far from overflow.
+        if (weight > MAX_SCORE * FULL_WEIGHT) weight = MAX_SCORE * FULL_WEIGHT;
+        Record storage r = _records[host];
         uint16 old = scoreOf(host);
-        int256 next = int256(uint256(old)) + int256(_delta[outcome]) * int256(count > MAX_SCORE ? MAX_SCORE : count);
+        int256 delta = _delta[outcome];
+        int256 next;
+        uint16 carry = 0;
+        if (delta >= 0) {
+            uint256 scaled = uint256(delta) * weight + r.carry;
+            next = int256(uint256(old) + scaled / FULL_WEIGHT);
+            carry = uint16(scaled % FULL_WEIGHT);
+        } else {
+            uint256 loss = (uint256(-delta) * weight + FULL_WEIGHT - 1) / FULL_WEIGHT;
+            next = int256(uint256(old)) - int256(loss);
+        }
         uint16 updated = next < 0 ? 0 : (next > int256(uint256(MAX_SCORE)) ? MAX_SCORE : uint16(uint256(next)));
-        _records[host] = Record({score: updated, updatedAt: uint40(block.timestamp)});
-        emit ReputationChanged(host, outcome, count, old, updated);
+        // At the top a fraction could only push past 1000; at 0 it must add up like anywhere.
+        if (updated == MAX_SCORE) carry = 0;
+        _records[host] = Record({score: updated, updatedAt: uint40(block.timestamp), carry: carry});
+        emit ReputationChanged(host, outcome, weight, old, updated);
     }
 
     // ---- governance -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {PauseControl} from "./utils/PauseControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -18,17 +18,20 @@ import {IJobMarketplace} from "./interfaces/IJobMarketplace.sol";
 /// @notice Every slash in the protocol goes through here: it takes the stake from `Staking`
 ///         (it alone holds the slasher role there) and splits it between the harmed party or
 ///         reporter and the treasury. It also holds dispute bonds until the arbiter rules.
-contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
+contract Slashing is ISlashing, AccessControl, PauseControl, ReentrancyGuardTransient, EIP712 {
     using SafeERC20 for IERC20;
 
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     bytes32 public constant MARKETPLACE_ROLE = keccak256("MARKETPLACE_ROLE");
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice What a host (or its operator) signs for each result it hands to a renter.
     bytes32 public constant RESULT_TYPEHASH = keccak256("Result(uint256 jobId,bytes32 outputHash)");
 
     uint16 public constant MAX_RATE_BPS = 5000;
+    uint64 public constant MIN_RULING_PERIOD = 1 days;
+    uint64 public constant MAX_RULING_PERIOD = 90 days;
     uint16 private constant BPS = 10_000;
+    /// @dev ReputationRegistry's weight of one full outcome.
+    uint256 private constant FULL_WEIGHT = 10_000;
 
     IStaking public immutable staking;
     IERC20 public immutable token;
@@ -44,6 +47,9 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
     ///         too, so this share is what a self-reporting host gets back.
     uint16 public reporterShareBps = 1000;
     uint256 public override disputeBond = 0.01 ether;
+    /// @notice How long the arbiter has to rule on a dispute; longer than a governance vote
+    ///         (8 days at the defaults) so governance itself can rule in time.
+    uint64 public override rulingPeriod = 14 days;
     mapping(Reason => uint16) public slashRateBps;
 
     mapping(uint256 jobId => Dispute) private _disputes;
@@ -85,30 +91,46 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
     {
         if (msg.value != disputeBond) revert WrongBond(msg.value, disputeBond);
         if (_disputes[jobId].status != DisputeStatus.None) revert DisputeExists(jobId);
+        uint40 ruleBy = uint40(block.timestamp + rulingPeriod);
         _disputes[jobId] = Dispute({
             renter: renter,
-            host: host,
             bond: uint96(msg.value),
+            host: host,
             openedAt: uint40(block.timestamp),
+            ruleBy: ruleBy,
             status: DisputeStatus.Open,
             evidenceHash: evidenceHash
         });
-        emit DisputeOpened(jobId, renter, host, msg.value, evidenceHash);
+        emit DisputeOpened(jobId, renter, host, msg.value, evidenceHash, ruleBy);
     }
 
     /// @inheritdoc ISlashing
     function resolveDispute(uint256 jobId, bool upheld) external override onlyRole(ARBITER_ROLE) nonReentrant {
         Dispute storage d = _disputes[jobId];
         if (d.status != DisputeStatus.Open) revert NoOpenDispute(jobId);
-        d.status = upheld ? DisputeStatus.Upheld : DisputeStatus.Rejected;
+        // A late ruling is refused so the outcome never depends on a race with closeLapsedDispute.
+        if (block.timestamp > d.ruleBy) revert RulingDeadlinePassed(jobId, d.ruleBy);
+        DisputeStatus outcome = upheld ? DisputeStatus.Upheld : DisputeStatus.Rejected;
+        d.status = outcome;
         emit DisputeResolved(jobId, upheld, msg.sender);
         // The bond goes back to a renter who was right, and to the host who was wrongly accused.
         _creditBond(upheld ? d.renter : d.host, d.bond);
-        marketplace.settleDispute(jobId, upheld);
+        marketplace.settleDispute(jobId, outcome);
         if (upheld) {
-            reputation.record(d.host, IReputationRegistry.Outcome.DisputeUpheld, 1);
+            reputation.record(d.host, IReputationRegistry.Outcome.DisputeUpheld, FULL_WEIGHT);
             _slash(d.host, Reason.DisputeUpheld, jobId, d.renter);
         }
+    }
+
+    /// @inheritdoc ISlashing
+    function closeLapsedDispute(uint256 jobId) external override nonReentrant {
+        Dispute storage d = _disputes[jobId];
+        if (d.status != DisputeStatus.Open) revert NoOpenDispute(jobId);
+        if (block.timestamp <= d.ruleBy) revert RulingDeadlineNotPassed(jobId, d.ruleBy);
+        d.status = DisputeStatus.Lapsed;
+        emit DisputeLapsed(jobId, msg.sender);
+        _creditBond(d.host, d.bond);
+        marketplace.settleDispute(jobId, DisputeStatus.Lapsed);
     }
 
     /// @inheritdoc ISlashing
@@ -134,8 +156,8 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
     }
 
     /// @inheritdoc ISlashing
-    /// @dev A signature counts when its signer is the host or the host's operator at the time of
-    ///      the report. One report per job.
+    /// @dev One report per job. The job's recorded operator keeps counting after a rotation or a
+    ///      deregistration, so neither lets a host escape.
     function reportEquivocation(
         address host,
         uint256 jobId,
@@ -146,12 +168,17 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
     ) external override whenNotPaused nonReentrant returns (uint256 amount) {
         if (outputA == outputB) revert SameOutput();
         if (equivocationReported[jobId]) revert AlreadyReported(jobId);
-        if (host == address(0) || marketplace.getJob(jobId).host != host) revert NotJobHost(jobId, host);
-        _checkSigner(host, ECDSA.recover(resultDigest(jobId, outputA), signatureA));
-        _checkSigner(host, ECDSA.recover(resultDigest(jobId, outputB), signatureB));
+        IJobMarketplace.Job memory job = marketplace.getJob(jobId);
+        // Open jobs hold the offered host, not a claimer; cancelled ones were never claimed.
+        if (
+            host == address(0) || job.host != host || job.status == IJobMarketplace.Status.Open
+                || job.status == IJobMarketplace.Status.Cancelled
+        ) revert NotJobHost(jobId, host);
+        _checkSigner(host, job.operator, ECDSA.recover(resultDigest(jobId, outputA), signatureA));
+        _checkSigner(host, job.operator, ECDSA.recover(resultDigest(jobId, outputB), signatureB));
         equivocationReported[jobId] = true;
         emit EquivocationProven(jobId, host, msg.sender, outputA, outputB);
-        reputation.record(host, IReputationRegistry.Outcome.Equivocation, 1);
+        reputation.record(host, IReputationRegistry.Outcome.Equivocation, FULL_WEIGHT);
         amount = _slash(host, Reason.Equivocation, jobId, msg.sender);
     }
 
@@ -188,19 +215,19 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
         emit DisputeBondSet(bond);
     }
 
+    /// @notice Applies to disputes opened afterwards.
+    function setRulingPeriod(uint64 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (period < MIN_RULING_PERIOD || period > MAX_RULING_PERIOD) revert InvalidParameter();
+        rulingPeriod = period;
+        emit RulingPeriodSet(period);
+    }
+
     function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (treasury_ == address(0)) revert InvalidParameter();
         treasury = treasury_;
         emit TreasurySet(treasury_);
     }
 
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
 
     // ---- views ------------------------------------------------------------------------------
 
@@ -210,10 +237,20 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
     }
 
     /// @inheritdoc ISlashing
-    /// @dev rate x (active + unbonding stake), capped per incident.
+    /// @dev rate x the slash base (active + unbonding stake, or more while a withdrawal during
+    ///      unfinished jobs fixed it: Staking.slashBaseOf), capped per incident; Staking takes
+    ///      at most what is there.
     function slashAmount(address host, Reason reason) public view override returns (uint256 amount) {
-        amount = staking.slashableStakeOf(host) * slashRateBps[reason] / BPS;
+        amount = staking.slashBaseOf(host) * slashRateBps[reason] / BPS;
         if (amount > maxSlashPerIncident) amount = maxSlashPerIncident;
+    }
+
+    /// @inheritdoc ISlashing
+    function maxSlashAmount(address host) external view override returns (uint256 amount) {
+        for (uint8 r = 0; r <= uint8(type(Reason).max); ++r) {
+            uint256 a = slashAmount(host, Reason(r));
+            if (a > amount) amount = a;
+        }
     }
 
     function getDispute(uint256 jobId) external view override returns (Dispute memory) {
@@ -235,7 +272,8 @@ contract Slashing is ISlashing, AccessControl, Pausable, ReentrancyGuardTransien
         if (treasuryShare != 0) token.safeTransfer(treasury, treasuryShare);
     }
 
-    function _checkSigner(address host, address signer) private view {
+    function _checkSigner(address host, address jobOperator, address signer) private view {
+        if (signer == host || (signer != address(0) && signer == jobOperator)) return;
         if (!registry.isAuthorized(host, signer)) revert InvalidSigner(signer, host);
     }
 

@@ -17,7 +17,10 @@ import {Core, SystemDeployer} from "./SystemDeployer.sol";
 ///
 /// Settings from the environment (defaults in brackets): VOUCH_TOKEN_SUPPLY [1e9 VOUCH],
 /// VOUCH_TOKEN_HOLDER [the deployer], VOUCH_TIMELOCK_DELAY [2 days], VOUCH_VOTING_DELAY [1 day],
-/// VOUCH_VOTING_PERIOD [5 days], VOUCH_PROPOSAL_THRESHOLD [10,000 VOUCH], VOUCH_QUORUM_PERCENT [4].
+/// VOUCH_VOTING_PERIOD [5 days], VOUCH_PROPOSAL_THRESHOLD [10,000 VOUCH], VOUCH_QUORUM_PERCENT [4],
+/// VOUCH_GUARDIAN [none: the address that may pause Staking, NodeRegistry, JobMarketplace and
+/// Slashing for at most `maxGuardianPause`], VOUCH_ARBITRATION_COUNCIL [none: an address given
+/// the arbiter role beside the timelock, to rule on disputes before their deadline].
 /// The verifiers come from `vouch proof setup` (contracts/generated/), which must have run.
 contract Deploy is Script, SystemDeployer {
     /// @dev The batch sizes `vouch proof setup` builds circuits for, and the circuit version.
@@ -49,6 +52,7 @@ contract Deploy is Script, SystemDeployer {
         );
         // The treasury is the timelock: fees and slashed shares are spent by governance.
         d.core = _deployCore(d.token, deployer, address(d.timelock));
+        _appointEmergencyRoles(d.core, vm.envOr("VOUCH_GUARDIAN", address(0)), vm.envOr("VOUCH_ARBITRATION_COUNCIL", address(0)));
         for (uint256 i = 0; i < BATCH_SIZES.length; ++i) {
             string memory name = string.concat("Halo2VerifierB", vm.toString(BATCH_SIZES[i]));
             d.verifiers[i] = vm.deployCode(string.concat(name, ".sol:", name));

@@ -25,7 +25,8 @@ struct Core {
 /// @dev The caller must be `admin` (it performs the wiring calls). Wiring:
 ///      Staking.SLASHER_ROLE -> Slashing; ReputationRegistry.WRITER_ROLE -> JobMarketplace and
 ///      Slashing; JobMarketplace.PROOF_SYSTEM_ROLE -> ProofSystem; JobMarketplace.slashing and
-///      NodeRegistry.marketplace and Staking.marketplace (withdrawal lock) set.
+///      NodeRegistry.marketplace and Staking.marketplace (withdrawal lock) set; VOUCH allowed as
+///      a payment asset, priced for reputation (see `_deployCore`).
 abstract contract SystemDeployer {
     function _deployCore(VouchToken token, address admin, address treasury) internal returns (Core memory c) {
         c.staking = new Staking(token, admin);
@@ -42,5 +43,22 @@ abstract contract SystemDeployer {
         c.reputation.grantRole(c.reputation.WRITER_ROLE(), address(c.marketplace));
         c.reputation.grantRole(c.reputation.WRITER_ROLE(), address(c.slashing));
         c.marketplace.grantRole(c.marketplace.PROOF_SYSTEM_ROLE(), address(c.proofSystem));
+        // VOUCH itself is a payment asset whose credit fee makes buying reputation cost its
+        // worth exactly: 500 -> 900 takes 80 full credits (+5 each), so 80 x creditFee = the
+        // minimum stake (docs/contracts.md).
+        c.marketplace.setTokenAllowed(address(token), true);
+        c.marketplace.setAssetFees(address(token), 1 ether, uint96(c.staking.minimumStake() / 80));
+    }
+
+    /// @dev The optional guardian (may pause every pausable contract, for a limited time) and
+    ///      arbitration council (arbiter beside governance). The zero address skips either.
+    function _appointEmergencyRoles(Core memory c, address guardian, address council) internal {
+        if (guardian != address(0)) {
+            c.staking.grantRole(c.staking.GUARDIAN_ROLE(), guardian);
+            c.registry.grantRole(c.registry.GUARDIAN_ROLE(), guardian);
+            c.marketplace.grantRole(c.marketplace.GUARDIAN_ROLE(), guardian);
+            c.slashing.grantRole(c.slashing.GUARDIAN_ROLE(), guardian);
+        }
+        if (council != address(0)) c.slashing.grantRole(c.slashing.ARBITER_ROLE(), council);
     }
 }

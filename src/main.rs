@@ -1,18 +1,22 @@
-//! `vouch`: one command line for the whole system. This file only parses arguments and calls
-//! into the crates; it owns process concerns (exit codes, logging) and nothing else.
+//! `vouch`: one command line for the whole system. This file only parses arguments and hands
+//! each command group to its module ([`proof`], [`index`]); it owns process concerns (exit
+//! codes, logging) and nothing else.
 
-use std::path::PathBuf;
+mod index;
+mod proof;
+
+use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use vouch_keeper::prover::{self, Artifacts, JobTuple, ProverConfig, ProverError, SetupOptions};
+use clap::{Parser, Subcommand};
+use vouch_keeper::prover::ProverError;
 
 /// Vouch: the trust layer of a decentralized LLM-inference marketplace on Base.
 ///
 /// Hosts stake, serve models, and prove every result with an EZKL proof that a Solidity
-/// verifier checks on-chain. This binary only parses arguments and calls into the crates; today
-/// it drives the prover (`vouch proof`), and each subcommand's --help says what it needs.
+/// verifier checks on-chain. This binary only parses arguments and calls into the crates: it
+/// drives the prover (`vouch proof`) and the indexer (`vouch index`), and each subcommand's
+/// --help says what it needs.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, about, long_about = None)]
 struct Cli {
@@ -24,198 +28,80 @@ struct Cli {
 enum Command {
     /// The commitment circuit: setup (keys, verifiers), prove, verify.
     #[command(subcommand)]
-    Proof(ProofCommand),
+    Proof(proof::ProofCommand),
+    /// Mirror every contract event of a deployment into SQLite or PostgreSQL.
+    Index(index::IndexArgs),
 }
 
-#[derive(Debug, Subcommand)]
-enum ProofCommand {
-    /// Build the circuits, keys and Solidity verifiers (skips what is up to date).
-    Setup(SetupArgs),
-    /// Prove one job tuple and write the proof file.
-    Prove(ProveArgs),
-    /// Verify a proof file off-chain: exit 0 valid, 1 invalid, 2 malformed file.
-    Verify(VerifyArgs),
-}
+/// An error the user can fix by changing the command line, environment or input files: exit 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
 
-/// Where the circuit artifacts and the prover's Python are.
-#[derive(Debug, Args)]
-struct Locations {
-    /// Repository root (holds circuits/, contracts/, .venv/) [default: found from the current directory]
-    #[arg(long, env = "VOUCH_ROOT", value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// Circuit build directory [default: <root>/circuits/build]
-    #[arg(long, env = "VOUCH_CIRCUITS_BUILD", value_name = "DIR")]
-    build_dir: Option<PathBuf>,
-    /// Directory of the generated Solidity verifiers [default: <root>/contracts/generated]
-    #[arg(long, env = "VOUCH_VERIFIER_DIR", value_name = "DIR")]
-    verifier_dir: Option<PathBuf>,
-    /// Python interpreter with EZKL [default: <root>/.venv/bin/python]
-    #[arg(long, env = "VOUCH_PYTHON", value_name = "FILE")]
-    python: Option<PathBuf>,
-}
-
-impl Locations {
-    fn artifacts(&self) -> Artifacts {
-        let mut artifacts = Artifacts::at(self.root.clone().unwrap_or_else(prover::locate_root));
-        if let Some(dir) = &self.build_dir {
-            artifacts.build_dir = dir.clone();
-        }
-        if let Some(dir) = &self.verifier_dir {
-            artifacts.verifier_dir = dir.clone();
-        }
-        artifacts
-    }
-
-    fn config(&self, timeout_ms: u64) -> ProverConfig {
-        let mut config = ProverConfig::new(self.artifacts());
-        if let Some(python) = &self.python {
-            config.python = python.clone();
-        }
-        config.prove_timeout = Duration::from_millis(timeout_ms);
-        config.verify_timeout = Duration::from_millis(timeout_ms);
-        config
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-#[derive(Debug, Args)]
-struct SetupArgs {
-    /// Batch size to build (repeatable) [default: 1, 16 and 64]
-    #[arg(
-        long = "batch-size",
-        env = "VOUCH_BATCH_SIZE",
-        value_name = "N",
-        value_delimiter = ','
-    )]
-    batch_sizes: Vec<usize>,
-    /// Source KZG SRS [default: circuits/srs/kzg-dev-UNSAFE-k10.srs, development only]
-    #[arg(long, env = "VOUCH_SRS", value_name = "FILE")]
-    srs: Option<PathBuf>,
-    /// Rebuild even what is up to date
-    #[arg(long, env = "VOUCH_SETUP_FORCE")]
-    force: bool,
-    #[command(flatten)]
-    locations: Locations,
-}
+impl std::error::Error for BadInput {}
 
-#[derive(Debug, Args)]
-struct ProveArgs {
-    /// Job id: a uint256 as 1 to 64 hex digits, 0x optional
-    #[arg(long, env = "VOUCH_JOB_ID", value_name = "HEX")]
-    job_id: String,
-    /// Model hash: 32 bytes as 64 hex digits, 0x optional
-    #[arg(long, env = "VOUCH_MODEL_HASH", value_name = "HEX")]
-    model_hash: String,
-    /// Input hash: 32 bytes as 64 hex digits, 0x optional
-    #[arg(long, env = "VOUCH_INPUT_HASH", value_name = "HEX")]
-    input_hash: String,
-    /// Output hash: 32 bytes as 64 hex digits, 0x optional
-    #[arg(long, env = "VOUCH_OUTPUT_HASH", value_name = "HEX")]
-    output_hash: String,
-    /// Where to write the proof file (JSON)
-    #[arg(long, env = "VOUCH_OUT", value_name = "FILE")]
-    out: PathBuf,
-    /// Longest the proof may take
-    #[arg(
-        long,
-        env = "VOUCH_PROVE_TIMEOUT_MS",
-        value_name = "MS",
-        default_value_t = 30_000
-    )]
-    timeout_ms: u64,
-    #[command(flatten)]
-    locations: Locations,
-}
-
-#[derive(Debug, Args)]
-struct VerifyArgs {
-    /// Proof file written by `vouch proof prove`
-    #[arg(env = "VOUCH_PROOF_FILE", value_name = "FILE")]
-    file: PathBuf,
-    /// Longest the verification may take
-    #[arg(
-        long,
-        env = "VOUCH_VERIFY_TIMEOUT_MS",
-        value_name = "MS",
-        default_value_t = 10_000
-    )]
-    timeout_ms: u64,
-    #[command(flatten)]
-    locations: Locations,
+/// Bails out of the current function with a [`BadInput`].
+#[macro_export]
+macro_rules! bad_input {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::BadInput(format!($($arg)*))))
+    };
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    init_logging(&cli.command);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Proof(command) => proof::run(command).await,
+            Command::Index(args) => index::run(args).await,
+        }
+    });
+    match result {
         Ok(code) => code,
         Err(e) => fail(e),
     }
 }
 
-/// One line on stderr; exit 2 for bad input, 1 for a failure.
-fn fail(error: anyhow::Error) -> ExitCode {
-    eprintln!("error: {error}");
-    match error.downcast_ref::<ProverError>() {
-        Some(e) if e.is_bad_input() => ExitCode::from(2),
-        _ => ExitCode::from(1),
-    }
+/// Logs go to stderr, filtered by `VOUCH_LOG`. The indexer reports progress as info lines
+/// when stderr is not a terminal (a progress bar is drawn when it is, and log lines are
+/// printed above it).
+fn init_logging(command: &Command) {
+    let tty = std::io::stderr().is_terminal();
+    let default = match command {
+        Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
+        _ => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_writer(|| index::BarAwareStderr)
+        .with_ansi(tty)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
+                .unwrap_or_else(|_| default.into()),
+        )
+        .init();
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Proof(ProofCommand::Setup(args)) => {
-            let config = args.locations.config(0);
-            let options = SetupOptions {
-                artifacts: config.artifacts,
-                python: config.python,
-                batch_sizes: args.batch_sizes,
-                srs: args.srs,
-                force: args.force,
-            };
-            prover::setup(&options, &mut std::io::stdout().lock())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Proof(ProofCommand::Prove(args)) => {
-            let job = JobTuple {
-                job_id: prover::parse_job_id("--job-id", &args.job_id)?,
-                model_hash: prover::parse_hash("--model-hash", &args.model_hash)?,
-                input_hash: prover::parse_hash("--input-hash", &args.input_hash)?,
-                output_hash: prover::parse_hash("--output-hash", &args.output_hash)?,
-            };
-            let config = args.locations.config(args.timeout_ms);
-            let file = prover::prove_to_file(config, job, &args.out).await?;
-            println!(
-                "wrote {}: proof of job {} ({} bytes, batch size {}, circuit v{})",
-                args.out.display(),
-                file.job_id,
-                file.proof.len(),
-                file.batch_size,
-                file.circuit_version
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Proof(ProofCommand::Verify(args)) => {
-            let config = args.locations.config(args.timeout_ms);
-            if prover::verify_file(config, &args.file).await? {
-                println!("valid: {}", args.file.display());
-                Ok(ExitCode::SUCCESS)
-            } else {
-                println!(
-                    "invalid: {} does not prove its job tuple",
-                    args.file.display()
-                );
-                Ok(ExitCode::from(1))
-            }
-        }
+/// One line on stderr; exit 2 for bad input, 1 for a failure.
+fn fail(error: anyhow::Error) -> ExitCode {
+    index::clear_bar();
+    // Only the outermost message: every error here is written to read as one line.
+    let line = error.to_string().replace('\n', " ");
+    eprintln!("error: {line}");
+    let bad = error.downcast_ref::<BadInput>().is_some()
+        || matches!(error.downcast_ref::<ProverError>(), Some(e) if e.is_bad_input());
+    if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
     }
 }

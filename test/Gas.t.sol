@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Fixture} from "./utils/Fixture.sol";
+import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
 
 /// @notice One main call per test, everything else in setUp, for `forge test --isolate
 ///         --gas-report` (isolation runs each top-level call as its own transaction, so storage
@@ -31,7 +32,7 @@ contract GasTest is Fixture {
 
     function test_gas_createJobEth() public {
         vm.prank(renter);
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         assertEq(id, 5);
     }
 
@@ -43,7 +44,7 @@ contract GasTest is Fixture {
 
     function test_gas_releasePayment() public {
         marketplace.releasePayments(_ids(completedJob));
-        assertEq(marketplace.claimable(host, address(0)), PAYMENT);
+        assertEq(marketplace.claimable(host, address(0)), PAYMENT - marketplace.getJob(completedJob).fee);
     }
 
     function test_gas_completeJobs64() public {
@@ -56,7 +57,10 @@ contract GasTest is Fixture {
         vm.prank(prover);
         uint256 g = gasleft();
         marketplace.completeJobs(host, ids, outs);
-        emit log_named_uint("completeJobs(64) gas per job", (g - gasleft()) / 64);
+        uint256 perJob = (g - gasleft()) / 64;
+        emit log_named_uint("completeJobs(64) gas per job", perJob);
+        assertLe(perJob, 35_000, "completion per job in a batch of 64"); // measured 14,315 isolated
+        assertEq(uint8(marketplace.getJob(ids[63]).status), uint8(IJobMarketplace.Status.Completed));
     }
 
     function test_gas_heartbeat() public {

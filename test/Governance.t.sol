@@ -11,6 +11,7 @@ import {VouchToken} from "../contracts/VouchToken.sol";
 import {VouchGovernor} from "../contracts/VouchGovernor.sol";
 import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
 import {ISlashing} from "../contracts/interfaces/ISlashing.sol";
+import {IPauseControl} from "../contracts/interfaces/IPauseControl.sol";
 import {Deploy} from "../script/Deploy.s.sol";
 
 /// @notice Governance end to end, on a system deployed the way `Deploy.s.sol` deploys it: the
@@ -188,6 +189,116 @@ contract GovernanceTest is Test, Deploy {
         timelock.schedule(address(dep.core.staking), 0, "", bytes32(0), bytes32(0), TIMELOCK_DELAY);
         _expectUnauthorized(deployer, admin);
         timelock.grantRole(proposer, deployer);
+    }
+
+    // =========================================================================================
+    // the emergency roles (VOUCH_GUARDIAN, VOUCH_ARBITRATION_COUNCIL)
+    // =========================================================================================
+
+    /// @dev As Deploy.run(), minus the verifiers: the same env-read emergency roles.
+    function _deployLikeScript() internal returns (Deployed memory d) {
+        d.token = new VouchToken(deployer, SUPPLY);
+        d.timelock = new TimelockController(TIMELOCK_DELAY, new address[](0), new address[](0), deployer);
+        d.governor = new VouchGovernor(d.token, d.timelock, VOTING_DELAY, VOTING_PERIOD, THRESHOLD, QUORUM_PERCENT);
+        d.core = _deployCore(d.token, deployer, address(d.timelock));
+        _appointEmergencyRoles(
+            d.core, vm.envOr("VOUCH_GUARDIAN", address(0)), vm.envOr("VOUCH_ARBITRATION_COUNCIL", address(0))
+        );
+        _handOver(d, deployer);
+    }
+
+    function _pausables(Deployed memory d) internal pure returns (address[4] memory) {
+        return [address(d.core.staking), address(d.core.registry), address(d.core.marketplace), address(d.core.slashing)];
+    }
+
+    /// @dev One test for both cases: the environment is the process's, shared by parallel tests.
+    function test_deploy_emergencyRolesFromEnvironment() public {
+        address guardian = makeAddr("guardian");
+        address council = makeAddr("council");
+        bytes32 guardianRole = keccak256("GUARDIAN_ROLE");
+        vm.setEnv("VOUCH_GUARDIAN", vm.toString(guardian));
+        vm.setEnv("VOUCH_ARBITRATION_COUNCIL", vm.toString(council));
+        Deployed memory d = _deployLikeScript();
+        vm.setEnv("VOUCH_GUARDIAN", "");
+        vm.setEnv("VOUCH_ARBITRATION_COUNCIL", "");
+
+        address[4] memory p = _pausables(d);
+        bytes32 arbiter = d.core.slashing.ARBITER_ROLE();
+        for (uint256 i; i < 4; ++i) {
+            assertTrue(IAccessControl(p[i]).hasRole(guardianRole, guardian), "guardian role");
+            assertFalse(IAccessControl(p[i]).hasRole(guardianRole, council), "council is no guardian");
+            assertFalse(IAccessControl(p[i]).hasRole(guardianRole, deployer), "deployer is no guardian");
+            assertFalse(IAccessControl(p[i]).hasRole(keccak256("PAUSER_ROLE"), guardian), "guardian is no pauser");
+            assertFalse(IAccessControl(p[i]).hasRole(bytes32(0), guardian), "guardian is no admin");
+        }
+        assertFalse(IAccessControl(address(d.core.reputation)).hasRole(guardianRole, guardian));
+        assertFalse(IAccessControl(address(d.core.proofSystem)).hasRole(guardianRole, guardian));
+        assertTrue(d.core.slashing.hasRole(arbiter, council), "council arbiter");
+        assertTrue(d.core.slashing.hasRole(arbiter, address(d.timelock)), "timelock still arbiter");
+        assertFalse(d.core.slashing.hasRole(arbiter, guardian), "guardian is no arbiter");
+        assertFalse(d.core.slashing.hasRole(arbiter, deployer), "deployer is no arbiter");
+        assertFalse(d.core.slashing.hasRole(bytes32(0), council), "council is no admin");
+
+        // the council rules on a dispute directly, without a proposal
+        uint256 jobId = _disputedJobOn(d);
+        vm.prank(council);
+        d.core.slashing.resolveDispute(jobId, true);
+        assertEq(uint8(d.core.slashing.getDispute(jobId).status), uint8(ISlashing.DisputeStatus.Upheld));
+        assertEq(uint8(d.core.marketplace.getJob(jobId).status), uint8(IJobMarketplace.Status.Refunded));
+        // and the guardian pauses each contract by itself
+        for (uint256 i; i < 4; ++i) {
+            vm.prank(guardian);
+            IPauseControl(p[i]).guardianPause();
+            assertTrue(IPauseControl(p[i]).paused());
+        }
+
+        // without the variables (empty), nobody extra holds either role
+        Deployed memory bare = _deployLikeScript();
+        address[4] memory q = _pausables(bare);
+        address[5] memory nobody = [guardian, council, deployer, address(bare.timelock), address(bare.governor)];
+        for (uint256 i; i < 4; ++i) {
+            for (uint256 k; k < nobody.length; ++k) {
+                assertFalse(IAccessControl(q[i]).hasRole(guardianRole, nobody[k]), "no guardian");
+            }
+        }
+        assertFalse(bare.core.slashing.hasRole(arbiter, council), "no council");
+        assertTrue(bare.core.slashing.hasRole(arbiter, address(bare.timelock)), "timelock arbiter");
+        vm.prank(council);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, council, arbiter));
+        bare.core.slashing.resolveDispute(1, true);
+        vm.prank(guardian);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, guardian, guardianRole)
+        );
+        bare.core.marketplace.guardianPause();
+    }
+
+    /// @dev A host staked and registered on `d`, a job claimed, completed (as the proof system)
+    ///      and disputed.
+    function _disputedJobOn(Deployed memory d) internal returns (uint256 jobId) {
+        address host = makeAddr("host");
+        d.token.transfer(host, 1000 ether);
+        vm.startPrank(host);
+        d.token.approve(address(d.core.staking), 1000 ether);
+        d.core.staking.stake(1000 ether);
+        bytes32[] memory models = new bytes32[](1);
+        models[0] = MODEL;
+        d.core.registry.register("https://host.vouch.example", bytes16("eu-west-1"), models, 1 gwei);
+        vm.stopPrank();
+        vm.prank(renter);
+        jobId = d.core.marketplace.createJob{value: PAYMENT}(
+            MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0
+        );
+        vm.prank(host);
+        d.core.marketplace.claimJob(jobId, host);
+        uint256[] memory ids = new uint256[](1);
+        bytes32[] memory outs = new bytes32[](1);
+        ids[0] = jobId;
+        outs[0] = keccak256("completion");
+        vm.prank(address(d.core.proofSystem));
+        d.core.marketplace.completeJobs(host, ids, outs);
+        vm.prank(renter);
+        d.core.marketplace.disputeJob{value: 0.01 ether}(jobId, keccak256("evidence"));
     }
 
     // =========================================================================================
@@ -386,8 +497,9 @@ contract GovernanceTest is Test, Deploy {
         _enact(_proposal(address(dep.core.marketplace), abi.encodeCall(dep.core.marketplace.setProtocolFee, (250)), "fee 2.5%"));
         assertEq(dep.core.marketplace.protocolFeeBps(), 250);
         uint256 afterId = _createJob();
-        assertEq(dep.core.marketplace.getJob(before).feeBps, 0, "earlier job keeps its fee");
-        assertEq(dep.core.marketplace.getJob(afterId).feeBps, 250);
+        // PAYMENT at the default 1% and at 2.5%, both above ETH's minimum fee.
+        assertEq(dep.core.marketplace.getJob(before).fee, PAYMENT / 100, "earlier job keeps its fee");
+        assertEq(dep.core.marketplace.getJob(afterId).fee, PAYMENT * 250 / 10_000);
     }
 
     /// @notice Governance pauses the marketplace (createJob then reverts EnforcedPause) and
@@ -400,7 +512,7 @@ contract GovernanceTest is Test, Deploy {
 
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(renter);
-        dep.core.marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        dep.core.marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
 
         Proposal memory unpause =
             _proposal(address(dep.core.marketplace), abi.encodeCall(dep.core.marketplace.unpause, ()), "unpause");
@@ -460,7 +572,7 @@ contract GovernanceTest is Test, Deploy {
         vm.prank(renter);
         uint256 jobId = dep.core.marketplace.createJob{value: PAYMENT}(
             MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 20 days)
-        );
+        , address(0), 0);
         vm.prank(host);
         dep.core.marketplace.claimJob(jobId, host);
 
@@ -704,7 +816,7 @@ contract GovernanceTest is Test, Deploy {
         vm.prank(renter);
         return dep.core.marketplace.createJob{value: PAYMENT}(
             MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours)
-        );
+        , address(0), 0);
     }
 
     function _allAccessControlled() internal view returns (address[] memory a) {
@@ -720,7 +832,7 @@ contract GovernanceTest is Test, Deploy {
 
     /// @dev Every role any Vouch contract or the timelock defines.
     function _allRoles() internal view returns (bytes32[] memory r) {
-        r = new bytes32[](12);
+        r = new bytes32[](13);
         r[0] = bytes32(0); // DEFAULT_ADMIN_ROLE
         r[1] = dep.core.staking.PAUSER_ROLE();
         r[2] = dep.core.slashing.ARBITER_ROLE();
@@ -733,5 +845,6 @@ contract GovernanceTest is Test, Deploy {
         r[9] = timelock.EXECUTOR_ROLE();
         r[10] = timelock.CANCELLER_ROLE();
         r[11] = dep.core.registry.PAUSER_ROLE();
+        r[12] = dep.core.registry.GUARDIAN_ROLE();
     }
 }

@@ -15,6 +15,9 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {VouchToken} from "../contracts/VouchToken.sol";
+import {PauseControl} from "../contracts/utils/PauseControl.sol";
+import {IPauseControl} from "../contracts/interfaces/IPauseControl.sol";
 import {stdError} from "forge-std/StdError.sol";
 
 /// @notice JobMarketplace: every external function (success, every revert, every event), the job
@@ -27,6 +30,12 @@ contract JobMarketplaceTest is Fixture {
     uint256 internal constant BOND = 0.01 ether;
     address internal constant ETH = address(0);
     uint256 internal constant T0 = 1_750_000_000; // Fixture's start time
+    /// @dev The default protocol fee of a PAYMENT job: 1% (above ETH's 0.0001 minimum).
+    uint96 internal constant FEE = 0.0005 ether;
+    uint256 internal constant HOST_AMOUNT = PAYMENT - FEE;
+    /// @dev ETH's default credit fee: a FEE job earns a tenth of a full completion.
+    uint256 internal constant ETH_CREDIT_FEE = 0.005 ether;
+    uint256 internal constant FEE_WEIGHT = 1000;
 
     address internal host2 = makeAddr("host2");
 
@@ -46,7 +55,7 @@ contract JobMarketplaceTest is Fixture {
 
     function _create(bytes32 input, address asset, uint96 amount, uint40 deadline) internal returns (uint256 id) {
         vm.prank(renter);
-        id = marketplace.createJob{value: asset == ETH ? amount : 0}(MODEL, input, asset, amount, deadline);
+        id = marketplace.createJob{value: asset == ETH ? amount : 0}(MODEL, input, asset, amount, deadline, address(0), 0);
     }
 
     function _claimAs(uint256 id, address h) internal {
@@ -97,7 +106,7 @@ contract JobMarketplaceTest is Fixture {
         address host_,
         address asset,
         uint96 payment,
-        uint16 feeBps,
+        uint96 fee,
         IJobMarketplace.Status status,
         uint40 deadline,
         uint40 completedAt,
@@ -106,12 +115,16 @@ contract JobMarketplaceTest is Fixture {
         return IJobMarketplace.Job({
             renter: renter,
             host: host_,
+            // `host` claims itself and `operator` is its operator: the one recorded at claim
+            operator: host_ == host ? operator : address(0),
             token: asset,
             payment: payment,
-            feeBps: feeBps,
+            fee: fee,
             status: status,
             deadline: deadline,
             completedAt: completedAt,
+            minReputation: 0,
+            dispute: ISlashing.DisputeStatus.None,
             modelHash: MODEL,
             inputHash: INPUT,
             outputHash: output
@@ -124,7 +137,10 @@ contract JobMarketplaceTest is Fixture {
         assertEq(j.host, e.host, "host");
         assertEq(j.token, e.token, "token");
         assertEq(j.payment, e.payment, "payment");
-        assertEq(j.feeBps, e.feeBps, "feeBps");
+        assertEq(j.operator, e.operator, "operator");
+        assertEq(j.fee, e.fee, "fee");
+        assertEq(j.minReputation, e.minReputation, "minReputation");
+        assertEq(uint8(j.dispute), uint8(e.dispute), "dispute");
         assertEq(uint8(j.status), uint8(e.status), "status");
         assertEq(j.deadline, e.deadline, "deadline");
         assertEq(j.completedAt, e.completedAt, "completedAt");
@@ -144,10 +160,25 @@ contract JobMarketplaceTest is Fixture {
         assertEq(address(marketplace.reputation()), address(reputation));
         assertEq(address(marketplace.slashing()), address(slashing));
         assertEq(marketplace.treasury(), treasury);
-        assertEq(marketplace.protocolFeeBps(), 0);
+        assertEq(marketplace.protocolFeeBps(), 100);
         assertEq(marketplace.disputeWindow(), 1 days);
         assertEq(marketplace.maxJobDuration(), 30 days);
         assertEq(marketplace.jobCount(), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        // ETH's defaults from the constructor, VOUCH's from SystemDeployer (minimumStake / 80)
+        IJobMarketplace.AssetFees memory f = marketplace.assetFees(ETH);
+        assertEq(f.minFee, 0.0001 ether);
+        assertEq(f.creditFee, 0.005 ether);
+        f = marketplace.assetFees(address(token));
+        assertEq(f.minFee, 1 ether);
+        assertEq(f.creditFee, 12.5 ether);
+        assertEq(uint256(f.creditFee) * 80, staking.minimumStake());
+        f = marketplace.assetFees(address(usd));
+        assertEq(f.minFee, 0);
+        assertEq(f.creditFee, 0);
+        assertEq(marketplace.GUARDIAN_ROLE(), keccak256("GUARDIAN_ROLE"));
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        assertEq(marketplace.guardianPauseEnds(), 0);
         assertEq(marketplace.ETH(), address(0));
         assertEq(marketplace.MAX_FEE_BPS(), 1000);
         assertEq(marketplace.MIN_DISPUTE_WINDOW(), 10 minutes);
@@ -166,8 +197,19 @@ contract JobMarketplaceTest is Fixture {
         assertTrue(marketplace.hasRole(marketplace.PROOF_SYSTEM_ROLE(), prover));
         assertFalse(marketplace.hasRole(marketplace.PROOF_SYSTEM_ROLE(), admin));
         assertTrue(marketplace.tokenAllowed(address(usd)));
-        assertFalse(marketplace.tokenAllowed(address(token)));
+        assertTrue(marketplace.tokenAllowed(address(token))); // VOUCH, allowed by SystemDeployer
         assertFalse(marketplace.paused());
+    }
+
+    /// @dev A freshly constructed marketplace has ETH's fees set, with their event.
+    function test_constructor_setsEthAssetFees() public {
+        vm.expectEmit();
+        emit IJobMarketplace.AssetFeesSet(ETH, 0.0001 ether, 0.005 ether);
+        JobMarketplace m = new JobMarketplace(registry, reputation, treasury, admin);
+        assertEq(m.assetFees(ETH).minFee, 0.0001 ether);
+        assertEq(m.assetFees(ETH).creditFee, 0.005 ether);
+        assertEq(m.protocolFeeBps(), 100);
+        assertFalse(m.tokenAllowed(address(token)));
     }
 
     function test_constructor_revertsOnZeroTreasury() public {
@@ -180,13 +222,13 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_eth() public {
         uint40 dl = _dl();
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, 0);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, address(0), 0);
         vm.prank(renter);
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl);
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl, address(0), 0);
 
         assertEq(id, 1);
         assertEq(marketplace.jobCount(), 1);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         assertEq(address(marketplace).balance, PAYMENT);
         assertEq(renter.balance, 100 ether - PAYMENT);
         assertEq(marketplace.claimable(renter, ETH), 0);
@@ -197,15 +239,15 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = _dl();
         uint96 amount = 1234e6;
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 250);
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT_B, address(usd), amount, dl, 30.85e6, address(0), 0);
         vm.expectEmit(address(usd));
         emit IERC20.Transfer(renter, address(marketplace), amount);
         vm.prank(renter);
-        uint256 id = marketplace.createJob(MODEL, INPUT_B, address(usd), amount, dl);
+        uint256 id = marketplace.createJob(MODEL, INPUT_B, address(usd), amount, dl, address(0), 0);
 
         assertEq(id, 1);
         IJobMarketplace.Job memory e =
-            _job(address(0), address(usd), amount, 250, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
+            _job(address(0), address(usd), amount, 30.85e6, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
         e.inputHash = INPUT_B;
         _assertJob(id, e);
         assertEq(usd.balanceOf(address(marketplace)), amount);
@@ -229,9 +271,9 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_revertsOnZeroHashes() public {
         vm.startPrank(renter);
         vm.expectRevert(IJobMarketplace.ZeroHash.selector);
-        marketplace.createJob{value: PAYMENT}(bytes32(0), INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(bytes32(0), INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(IJobMarketplace.ZeroHash.selector);
-        marketplace.createJob{value: PAYMENT}(MODEL, bytes32(0), ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(MODEL, bytes32(0), ETH, PAYMENT, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(marketplace.jobCount(), 0);
     }
@@ -239,9 +281,9 @@ contract JobMarketplaceTest is Fixture {
     function test_createJob_revertsOnZeroPayment() public {
         vm.startPrank(renter);
         vm.expectRevert(IJobMarketplace.ZeroPayment.selector);
-        marketplace.createJob(MODEL, INPUT, ETH, 0, _dl());
+        marketplace.createJob(MODEL, INPUT, ETH, 0, _dl(), address(0), 0);
         vm.expectRevert(IJobMarketplace.ZeroPayment.selector);
-        marketplace.createJob(MODEL, INPUT, address(usd), 0, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 0, _dl(), address(0), 0);
         vm.stopPrank();
     }
 
@@ -251,46 +293,54 @@ contract JobMarketplaceTest is Fixture {
         for (uint256 i; i < bad.length; ++i) {
             vm.prank(renter);
             vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidDeadline.selector, bad[i]));
-            marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, bad[i]);
+            marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, bad[i], address(0), 0);
         }
         // the bound follows governance
         marketplace.setMaxJobDuration(2 hours);
         uint40 dl = uint40(block.timestamp + 2 hours + 1);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidDeadline.selector, dl));
-        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl);
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, dl, address(0), 0);
         assertEq(_create(INPUT, ETH, PAYMENT, dl - 1), 1);
     }
 
     function test_createJob_revertsOnWrongEthValue() public {
         vm.startPrank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, PAYMENT - 1, PAYMENT));
-        marketplace.createJob{value: PAYMENT - 1}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT - 1}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, PAYMENT + 1, PAYMENT));
-        marketplace.createJob{value: PAYMENT + 1}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT + 1}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, 0, PAYMENT));
-        marketplace.createJob(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         // ETH sent along with a token job
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, 1, 0));
-        marketplace.createJob{value: 1}(MODEL, INPUT, address(usd), 100, _dl());
+        marketplace.createJob{value: 1}(MODEL, INPUT, address(usd), 100, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(address(marketplace).balance, 0);
         assertEq(marketplace.jobCount(), 0);
     }
 
     function test_createJob_revertsOnTokenNotAllowed() public {
-        token.transfer(renter, 1000);
+        // VOUCH is allowed by SystemDeployer: a token nobody allowed is refused
+        VouchToken other = new VouchToken(renter, 1000);
         vm.startPrank(renter);
-        token.approve(address(marketplace), 1000);
+        other.approve(address(marketplace), 1000);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(other)));
+        marketplace.createJob(MODEL, INPUT, address(other), 1000, _dl(), address(0), 0);
+        vm.stopPrank();
+        marketplace.setTokenAllowed(address(token), false);
+        token.transfer(renter, 1000 ether);
+        vm.startPrank(renter);
+        token.approve(address(marketplace), 1000 ether);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(token)));
-        marketplace.createJob(MODEL, INPUT, address(token), 1000, _dl());
+        marketplace.createJob(MODEL, INPUT, address(token), 1000 ether, _dl(), address(0), 0);
         vm.stopPrank();
 
         // an allow-listed token that governance removes
         marketplace.setTokenAllowed(address(usd), false);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.TokenNotAllowed.selector, address(usd)));
-        marketplace.createJob(MODEL, INPUT, address(usd), 1000, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 1000, _dl(), address(0), 0);
     }
 
     function test_createJob_revertsOnFeeOnTransferToken() public {
@@ -299,7 +349,7 @@ contract JobMarketplaceTest is Fixture {
         vm.startPrank(renter);
         fot.approve(address(marketplace), type(uint256).max);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.UnsupportedToken.selector, address(fot)));
-        marketplace.createJob(MODEL, INPUT, address(fot), 1000 ether, _dl());
+        marketplace.createJob(MODEL, INPUT, address(fot), 1000 ether, _dl(), address(0), 0);
         vm.stopPrank();
         assertEq(marketplace.jobCount(), 0);
         assertEq(fot.balanceOf(address(marketplace)), 0);
@@ -317,10 +367,10 @@ contract JobMarketplaceTest is Fixture {
         fot.approve(address(marketplace), amount);
         if (uint256(amount) * feeBps / 10_000 != 0) {
             vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.UnsupportedToken.selector, address(fot)));
-            marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl());
+            marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl(), address(0), 0);
             assertEq(fot.balanceOf(address(marketplace)), 0);
         } else {
-            uint256 id = marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl());
+            uint256 id = marketplace.createJob(MODEL, INPUT, address(fot), amount, _dl(), address(0), 0);
             assertEq(fot.balanceOf(address(marketplace)), amount);
             assertEq(marketplace.getJob(id).payment, amount);
         }
@@ -334,7 +384,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(marketplace), 0, 500)
         );
-        marketplace.createJob(MODEL, INPUT, address(usd), 500, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 500, _dl(), address(0), 0);
     }
 
     function testFuzz_createJob_wrongEthValue(uint96 payment, uint256 sent) public {
@@ -343,7 +393,7 @@ contract JobMarketplaceTest is Fixture {
         vm.assume(sent != payment);
         vm.prank(renter);
         vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.WrongPaymentValue.selector, sent, payment));
-        marketplace.createJob{value: sent}(MODEL, INPUT, ETH, payment, _dl());
+        marketplace.createJob{value: sent}(MODEL, INPUT, ETH, payment, _dl(), address(0), 0);
     }
 
     // ---- cancelJob --------------------------------------------------------------------------
@@ -358,7 +408,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(renter);
         marketplace.cancelJob(id);
 
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Cancelled, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Cancelled, dl, 0, bytes32(0)));
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(address(marketplace).balance, PAYMENT); // nothing pushed
         assertEq(renter.balance, 100 ether - PAYMENT);
@@ -425,10 +475,10 @@ contract JobMarketplaceTest is Fixture {
         uint256 id = _createJob();
         uint40 dl = marketplace.getJob(id).deadline;
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobClaimed(id, host, host);
+        emit IJobMarketplace.JobClaimed(id, host, host, operator);
         vm.prank(host);
         marketplace.claimJob(id, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 1);
         assertEq(marketplace.activeJobsOf(operator), 0);
     }
@@ -438,7 +488,7 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = marketplace.getJob(id).deadline;
         vm.warp(dl); // the deadline itself is still in time
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.JobClaimed(id, host, operator);
+        emit IJobMarketplace.JobClaimed(id, host, operator, operator);
         vm.prank(operator);
         marketplace.claimJob(id, host);
         assertEq(marketplace.getJob(id).host, host); // the staking key, never the operator
@@ -510,16 +560,19 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(block.timestamp + 10 minutes);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobCompleted(id, host, OUTPUT);
-        vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 1, 500, 505);
+        vm.recordLogs();
         address h = _completeBy(host, _ids(id), _outs(OUTPUT));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1); // JobCompleted only: reputation waits for the release
+        assertEq(logs[0].emitter, address(marketplace));
         assertEq(h, host);
         _assertJob(
             id,
-            _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, uint40(block.timestamp), OUTPUT)
+            _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, uint40(block.timestamp), OUTPUT)
         );
         assertEq(marketplace.activeJobsOf(host), 1); // still active: unpaid, a dispute may come
-        assertEq(reputation.scoreOf(host), 505);
+        assertEq(marketplace.totalActiveJobs(), 1);
+        assertEq(reputation.scoreOf(host), 500);
         assertEq(address(marketplace).balance, PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
     }
@@ -533,15 +586,18 @@ contract JobMarketplaceTest is Fixture {
         emit IJobMarketplace.JobCompleted(a, host, OUTPUT);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobCompleted(b, host, OUTPUT_B);
-        vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 2, 500, 510);
+        vm.recordLogs();
         assertEq(_completeBy(operator, _ids2(a, b), _outs2(OUTPUT, OUTPUT_B)), host);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 2); // the two JobCompleted, no ReputationChanged
+        assertEq(logs[0].topics[0], IJobMarketplace.JobCompleted.selector);
+        assertEq(logs[1].topics[0], IJobMarketplace.JobCompleted.selector);
         assertEq(marketplace.getJob(a).outputHash, OUTPUT);
         assertEq(marketplace.getJob(b).outputHash, OUTPUT_B);
         assertEq(uint8(_status(a)), uint8(IJobMarketplace.Status.Completed));
         assertEq(uint8(_status(b)), uint8(IJobMarketplace.Status.Completed));
         assertEq(marketplace.activeJobsOf(host), 2); // completion does not end them
-        assertEq(reputation.scoreOf(host), 510);
+        assertEq(reputation.scoreOf(host), 500);
     }
 
     function test_completeJobs_atDeadline() public {
@@ -618,7 +674,7 @@ contract JobMarketplaceTest is Fixture {
         registry.addModels(host, extra);
         uint256 a = _claimedJob();
         vm.prank(renter);
-        uint256 b = marketplace.createJob{value: PAYMENT}(OTHER_MODEL, INPUT_B, ETH, PAYMENT, _dl());
+        uint256 b = marketplace.createJob{value: PAYMENT}(OTHER_MODEL, INPUT_B, ETH, PAYMENT, _dl(), address(0), 0);
         _claimAs(b, host);
 
         (address h, bytes32[] memory models, bytes32[] memory inputs) = marketplace.proofContext(host, _ids2(a, b));
@@ -699,7 +755,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.expireJob(id);
         assertEq(vm.getRecordedLogs().length, 2); // no slash, no reputation change
 
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
         assertEq(token.balanceOf(treasury), 0);
@@ -720,7 +776,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -732,7 +788,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(stranger);
         marketplace.expireJob(id);
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 0);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
@@ -804,11 +860,14 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(id, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(id);
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Disputed, dl, completedAt, OUTPUT));
+        IJobMarketplace.Job memory e = _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Disputed, dl, completedAt, OUTPUT);
+        e.dispute = ISlashing.DisputeStatus.Open;
+        _assertJob(id, e);
         ISlashing.Dispute memory d = slashing.getDispute(id);
+        assertEq(d.ruleBy, uint40(block.timestamp + 14 days));
         assertEq(d.renter, renter);
         assertEq(d.host, host);
         assertEq(d.bond, BOND);
@@ -922,7 +981,7 @@ contract JobMarketplaceTest is Fixture {
         // the new contract takes fresh disputes and its rulings work (upheld: refund and slash)
         uint256 fresh = _completedJob();
         vm.expectEmit(address(next));
-        emit ISlashing.DisputeOpened(fresh, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(fresh, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(fresh);
         assertEq(address(next).balance, BOND);
         next.resolveDispute(fresh, true);
@@ -938,7 +997,7 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(endsAt + 1);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
     }
 
@@ -974,7 +1033,7 @@ contract JobMarketplaceTest is Fixture {
         for (uint256 i; i < callers.length; ++i) {
             vm.prank(callers[i]);
             vm.expectRevert(_unauthorized(callers[i], role));
-            marketplace.settleDispute(id, true);
+            marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         }
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Disputed));
     }
@@ -983,11 +1042,11 @@ contract JobMarketplaceTest is Fixture {
         uint256 id = _completedJob();
         _dispute(id);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, true);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.prank(address(slashing));
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Refunded));
         assertEq(marketplace.getJob(id).outputHash, OUTPUT);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
@@ -999,10 +1058,10 @@ contract JobMarketplaceTest is Fixture {
         uint40 completedAt = uint40(block.timestamp);
         _dispute(id);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, false);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Rejected);
         vm.recordLogs();
         vm.prank(address(slashing));
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         assertEq(vm.getRecordedLogs().length, 1); // nothing credited
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Completed));
         assertEq(marketplace.getJob(id).completedAt, completedAt); // the window is not restarted
@@ -1012,14 +1071,14 @@ contract JobMarketplaceTest is Fixture {
     function test_settleDispute_reverts() public {
         vm.startPrank(address(slashing));
         vm.expectRevert(_unknown(1));
-        marketplace.settleDispute(1, true);
+        marketplace.settleDispute(1, ISlashing.DisputeStatus.Upheld);
         vm.stopPrank();
         uint256 id = _completedJob();
         vm.startPrank(address(slashing));
         vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Completed));
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Completed));
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         vm.stopPrank();
     }
 
@@ -1037,14 +1096,18 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.warp(endsAt + 1);
 
+        // 0.00125 of ETH's 0.005 credit fee: a quarter of a completion, +1.25 points (1 + carry)
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, hostAmount, fee, 2500);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(host, ETH, hostAmount);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(treasury, ETH, fee);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 2500, 500, 501);
         vm.prank(stranger); // anyone may release
         marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 501);
 
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
         assertEq(marketplace.claimable(host, ETH), hostAmount);
@@ -1060,17 +1123,25 @@ contract JobMarketplaceTest is Fixture {
         assertEq(address(marketplace).balance, 0);
     }
 
+    /// @dev Governance set no fee at all (rate 0, no minimum): the host gets the whole payment,
+    ///      the treasury nothing, and the job (fee 0) earns no reputation: no record call.
     function test_releasePayments_withoutFeeCreditsHostOnly() public {
+        marketplace.setProtocolFee(0);
+        marketplace.setAssetFees(ETH, 0, 0.005 ether);
         uint256 id = _completedJob();
+        assertEq(marketplace.getJob(id).fee, 0);
         vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0, 0);
         vm.recordLogs();
         marketplace.releasePayments(_ids(id));
         Vm.Log[] memory logs = vm.getRecordedLogs();
-        assertEq(logs.length, 2); // PaymentReleased + one Credited
+        assertEq(logs.length, 2); // PaymentReleased + one Credited, no ReputationChanged
         assertEq(logs[1].topics[0], IJobMarketplace.Credited.selector);
         assertEq(logs[1].topics[1], bytes32(uint256(uint160(host))));
         assertEq(marketplace.claimable(host, ETH), PAYMENT);
         assertEq(marketplace.claimable(treasury, ETH), 0);
+        assertEq(reputation.scoreOf(host), 500);
     }
 
     function test_releasePayments_erc20BatchOfTwoHosts() public {
@@ -1084,14 +1155,16 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 901, 100);
+        emit IJobMarketplace.PaymentReleased(a, host, address(usd), 900, 101, 0); // 100.1 rounds up
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(b, host2, address(usd), 45e6, 5e6);
+        emit IJobMarketplace.PaymentReleased(b, host2, address(usd), 45e6, 5e6, 0);
         marketplace.releasePayments(_ids2(a, b));
 
-        assertEq(marketplace.claimable(host, address(usd)), 901);
+        assertEq(marketplace.claimable(host, address(usd)), 900);
         assertEq(marketplace.claimable(host2, address(usd)), 45e6);
-        assertEq(marketplace.claimable(treasury, address(usd)), 100 + 5e6);
+        assertEq(marketplace.claimable(treasury, address(usd)), 101 + 5e6);
+        assertEq(reputation.scoreOf(host), 500); // USD has no credit fee: no reputation
+        assertEq(reputation.scoreOf(host2), 500);
         assertEq(marketplace.claimable(host, ETH), 0);
 
         vm.expectEmit(address(marketplace));
@@ -1104,9 +1177,9 @@ contract JobMarketplaceTest is Fixture {
         marketplace.withdraw(address(usd));
         vm.prank(treasury);
         marketplace.withdraw(address(usd));
-        assertEq(usd.balanceOf(host), 901);
+        assertEq(usd.balanceOf(host), 900);
         assertEq(usd.balanceOf(host2), 45e6);
-        assertEq(usd.balanceOf(treasury), 5e6 + 100);
+        assertEq(usd.balanceOf(treasury), 5e6 + 101);
         assertEq(usd.balanceOf(address(marketplace)), 0);
     }
 
@@ -1133,7 +1206,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(done));
         vm.expectRevert(_wrongStatus(done, IJobMarketplace.Status.Paid));
         marketplace.releasePayments(_ids(done));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     function test_releasePayments_afterRejectedDispute() public {
@@ -1147,7 +1220,7 @@ contract JobMarketplaceTest is Fixture {
         slashing.resolveDispute(id, false);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(slashing.bondBalance(host), BOND);
     }
 
@@ -1160,7 +1233,7 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.warp(endsAt + 1);
         marketplace.releasePayments(_ids(id));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     function test_protocolFee_fixedAtCreation() public {
@@ -1168,19 +1241,24 @@ contract JobMarketplaceTest is Fixture {
         uint256 early = _claimedJob();
         marketplace.setProtocolFee(1000); // 10% for later jobs
         uint256 late = _claimedJob();
-        assertEq(marketplace.getJob(early).feeBps, 100);
-        assertEq(marketplace.getJob(late).feeBps, 1000);
+        assertEq(marketplace.getJob(early).fee, 0.0005 ether); // the amount, fixed now
+        assertEq(marketplace.getJob(late).fee, 0.005 ether);
         _completeBy(host, _ids2(early, late), _outs2(OUTPUT, OUTPUT));
+        // neither the rate nor the minimum at release changes a job's fee
         marketplace.setProtocolFee(0);
+        marketplace.setAssetFees(ETH, 0.04 ether, 0.005 ether);
         vm.warp(block.timestamp + 1 days + 1);
 
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether);
+        emit IJobMarketplace.PaymentReleased(early, host, ETH, 0.0495 ether, 0.0005 ether, 1000);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether);
+        emit IJobMarketplace.PaymentReleased(late, host, ETH, 0.045 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 11_000, 500, 505);
         marketplace.releasePayments(_ids2(early, late));
         assertEq(marketplace.claimable(host, ETH), 0.0945 ether);
         assertEq(marketplace.claimable(treasury, ETH), 0.0055 ether);
+        assertEq(reputation.scoreOf(host), 505); // 5.5 points: the half is carried
     }
 
     /// @dev The fee is fixed at creation, but goes to the treasury current at release.
@@ -1221,7 +1299,7 @@ contract JobMarketplaceTest is Fixture {
         ReentrantActor r = new ReentrantActor();
         vm.deal(address(r), 1 ether);
         vm.prank(address(r));
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.prank(address(r));
         marketplace.cancelJob(id);
         r.arm(ReentrantActor.Mode.Reject, address(0), 0, "");
@@ -1254,6 +1332,7 @@ contract JobMarketplaceTest is Fixture {
         uint256 claimed = _claimedJob();
         uint256 completed = _completedJob();
         uint256 overdue = _createJob();
+        uint256 claimed2 = _claimedJob(); // expired below, while the pause lasts
 
         vm.expectEmit(address(marketplace));
         emit Pausable.Paused(admin);
@@ -1264,10 +1343,10 @@ contract JobMarketplaceTest is Fixture {
         bytes memory paused = abi.encodeWithSelector(Pausable.EnforcedPause.selector);
         vm.prank(renter);
         vm.expectRevert(paused);
-        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl());
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
         vm.prank(renter);
         vm.expectRevert(paused);
-        marketplace.createJob(MODEL, INPUT, address(usd), 100, _dl());
+        marketplace.createJob(MODEL, INPUT, address(usd), 100, _dl(), address(0), 0);
         vm.prank(host);
         vm.expectRevert(paused);
         marketplace.claimJob(open, host);
@@ -1276,23 +1355,69 @@ contract JobMarketplaceTest is Fixture {
         marketplace.completeJobs(host, _ids(claimed), _outs(OUTPUT));
         vm.expectRevert(paused);
         marketplace.proofContext(host, _ids(claimed));
-        vm.expectRevert(paused);
-        marketplace.expireJob(overdue);
-        vm.expectRevert(paused);
-        marketplace.expireJob(claimed);
         vm.prank(renter);
         vm.expectRevert(paused);
         marketplace.disputeJob{value: BOND}(completed, EVIDENCE);
 
-        assertEq(marketplace.jobCount(), 4);
+        assertEq(marketplace.jobCount(), 5);
         assertEq(uint8(_status(claimed)), uint8(IJobMarketplace.Status.Claimed));
+
+        // expiry is not pausable: refunds go on, and a deadline the pause covers is not slashed
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(overdue, address(0), address(this), PAYMENT, false);
+        marketplace.expireJob(overdue);
+        assertEq(uint8(_status(overdue)), uint8(IJobMarketplace.Status.Expired));
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(claimed2, host, address(this), PAYMENT, false);
+        marketplace.expireJob(claimed2);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(marketplace.claimable(renter, ETH), 2 * PAYMENT);
 
         vm.expectEmit(address(marketplace));
         emit Pausable.Unpaused(admin);
         marketplace.unpause();
         assertFalse(marketplace.paused());
-        marketplace.expireJob(overdue);
-        assertEq(uint8(_status(overdue)), uint8(IJobMarketplace.Status.Expired));
+        marketplace.expireJob(claimed); // its deadline fell in the pause too
+        assertEq(uint8(_status(claimed)), uint8(IJobMarketplace.Status.Expired));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+    }
+
+    /// @dev expireJob is not pausable (it used to be): while a governance pause lasts, a claimed
+    ///      job whose deadline had passed before the pause began is expired with the slash; one
+    ///      whose deadline falls in the pause is expired without it.
+    function test_expireJob_worksWhilePaused_slashOnlyBeforePause() public {
+        uint256 late = _claimedAt(uint40(T0 + 1 hours));
+        uint256 covered = _claimedAt(uint40(T0 + 3 hours));
+        _pauseAt(T0 + 2 hours); // `late`'s deadline predates the pause
+        vm.warp(T0 + 4 hours);
+        assertTrue(marketplace.paused());
+        assertEq(marketplace.totalActiveJobs(), 2);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(covered, host, stranger, PAYMENT, false);
+        vm.prank(stranger);
+        marketplace.expireJob(covered);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 500);
+
+        uint256 slash = 50 ether;
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(late, host, stranger, PAYMENT, true);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.MissedDeadline, late, slash, renter, slash / 2, slash / 2);
+        vm.prank(stranger);
+        marketplace.expireJob(late);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - slash);
+        assertEq(reputation.scoreOf(host), 470);
+        assertEq(marketplace.activeJobsOf(host), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.claimable(renter, ETH), 2 * PAYMENT);
+        assertTrue(marketplace.paused());
     }
 
     function test_pause_cancelReleaseWithdrawAndSettleStillWork() public {
@@ -1324,9 +1449,10 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(renter);
         assertEq(marketplace.withdraw(ETH), 2 * PAYMENT);
         vm.prank(host);
-        assertEq(marketplace.withdraw(ETH), PAYMENT);
+        assertEq(marketplace.withdraw(ETH), HOST_AMOUNT);
         assertEq(renter.balance, 100 ether - 2 * PAYMENT - BOND);
-        assertEq(address(marketplace).balance, PAYMENT); // `late`'s escrow
+        assertEq(address(marketplace).balance, PAYMENT + FEE); // `late`'s escrow, the treasury's fee
+        assertEq(marketplace.claimable(treasury, ETH), FEE);
     }
 
     function test_pause_onlyPauser() public {
@@ -1458,7 +1584,7 @@ contract JobMarketplaceTest is Fixture {
             assertEq(logs[i].emitter, address(marketplace));
         }
 
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(marketplace.activeJobsOf(host), 0);
         assertEq(marketplace.claimable(renter, ETH), PAYMENT);
         assertEq(marketplace.claimable(host, ETH), 0);
@@ -1520,7 +1646,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -1656,7 +1782,7 @@ contract JobMarketplaceTest is Fixture {
         vm.warp(unpausedAt + 1);
         _claimAs(inGrace, host);
         // the claim time is not shown: completedAt stays 0 until completion
-        _assertJob(inGrace, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(inGrace, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(dl + 1);
         assertEq(marketplace.activeJobsOf(host), 4);
 
@@ -1671,7 +1797,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 1, 500, 470);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Expiry, 10_000, 500, 470);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, slash, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -1715,7 +1841,7 @@ contract JobMarketplaceTest is Fixture {
         vm.prank(stranger);
         marketplace.expireJob(id);
         assertEq(vm.getRecordedLogs().length, 2);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
         assertEq(reputation.scoreOf(host), 500);
         assertEq(marketplace.activeJobsOf(host), 1);
@@ -1999,7 +2125,7 @@ contract JobMarketplaceTest is Fixture {
         }
         marketplace.releasePayments(_ids(id)); // not pausable
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
     }
 
     // ---- dispute window end -----------------------------------------------------------------
@@ -2145,12 +2271,12 @@ contract JobMarketplaceTest is Fixture {
 
         vm.warp(end + 1);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT, 0);
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, HOST_AMOUNT, FEE, FEE_WEIGHT);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.Credited(host, ETH, PAYMENT);
+        emit IJobMarketplace.Credited(host, ETH, HOST_AMOUNT);
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
-        assertEq(marketplace.claimable(host, ETH), PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), HOST_AMOUNT);
         assertEq(marketplace.activeJobsOf(host), 0);
     }
 
@@ -2172,7 +2298,7 @@ contract JobMarketplaceTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(a, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(a, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(a, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         _dispute(a);
         assertEq(uint8(_status(a)), uint8(IJobMarketplace.Status.Disputed));
         assertEq(marketplace.disputeWindowEnd(a), end);
@@ -2187,7 +2313,7 @@ contract JobMarketplaceTest is Fixture {
         // the rejected dispute of `a` makes it releasable at once, the moved window being over
         slashing.resolveDispute(a, false);
         marketplace.releasePayments(_ids(a));
-        assertEq(marketplace.claimable(host, ETH), 2 * PAYMENT);
+        assertEq(marketplace.claimable(host, ETH), 2 * HOST_AMOUNT);
     }
 
     /// @dev getJob shows completedAt only with an output: 0 while Open and Claimed (the slot
@@ -2197,18 +2323,18 @@ contract JobMarketplaceTest is Fixture {
         uint40 dl = uint40(T0 + 1 hours);
         uint256 id = _create(INPUT, ETH, PAYMENT, dl);
         uint256 lapsed = _create(INPUT, ETH, PAYMENT, dl);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         vm.warp(T0 + 10);
         _claimAs(id, host);
         _claimAs(lapsed, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(T0 + 20);
         _complete(id, OUTPUT);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, uint40(T0 + 20), OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, uint40(T0 + 20), OUTPUT));
         assertEq(marketplace.disputeWindowEnd(id), T0 + 20 + 1 days);
         vm.warp(dl + 1);
         marketplace.expireJob(lapsed);
-        _assertJob(lapsed, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
+        _assertJob(lapsed, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Expired, dl, 0, bytes32(0)));
     }
 
     // ---- governance -------------------------------------------------------------------------
@@ -2223,7 +2349,7 @@ contract JobMarketplaceTest is Fixture {
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setSlashing(ISlashing(address(1)));
             vm.expectRevert(_unauthorized(c, role));
-            marketplace.setTokenAllowed(address(token), true);
+            marketplace.setTokenAllowed(address(1), true);
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setProtocolFee(1);
             vm.expectRevert(_unauthorized(c, role));
@@ -2233,15 +2359,24 @@ contract JobMarketplaceTest is Fixture {
             vm.expectRevert(_unauthorized(c, role));
             marketplace.setMaxJobDuration(2 days);
             vm.expectRevert(_unauthorized(c, role));
+            marketplace.setAssetFees(ETH, 0, 0);
+            vm.expectRevert(_unauthorized(c, role));
+            marketplace.setMaxGuardianPause(1 days);
+            vm.expectRevert(_unauthorized(c, role));
             marketplace.grantRole(proofRole, c);
             vm.stopPrank();
         }
         assertEq(address(marketplace.slashing()), address(slashing));
-        assertEq(marketplace.protocolFeeBps(), 0);
+        assertEq(marketplace.protocolFeeBps(), 100);
         assertEq(marketplace.treasury(), treasury);
         assertEq(marketplace.disputeWindow(), 1 days);
         assertEq(marketplace.maxJobDuration(), 30 days);
-        assertFalse(marketplace.tokenAllowed(address(token)));
+        assertEq(marketplace.assetFees(ETH).minFee, 0.0001 ether);
+        assertEq(marketplace.assetFees(ETH).creditFee, 0.005 ether);
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        // VOUCH stays allowed (SystemDeployer); a fresh token stays refused
+        assertTrue(marketplace.tokenAllowed(address(token)));
+        assertFalse(marketplace.tokenAllowed(address(1)));
     }
 
     /// @dev The proof-system role is what lets a job complete: granting, revoking and renouncing
@@ -2327,7 +2462,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(uint8(next.getDispute(late).status), uint8(ISlashing.DisputeStatus.Open));
         vm.prank(address(slashing));
         vm.expectRevert(_unauthorized(address(slashing), role));
-        marketplace.settleDispute(late, true);
+        marketplace.settleDispute(late, ISlashing.DisputeStatus.Upheld);
         assertEq(uint8(_status(late)), uint8(IJobMarketplace.Status.Disputed));
 
         vm.expectRevert(IJobMarketplace.InvalidParameter.selector);
@@ -2442,7 +2577,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(j.host, address(0));
         assertEq(j.token, address(0));
         assertEq(j.payment, 0);
-        assertEq(j.feeBps, 0);
+        assertEq(j.fee, 0);
         assertEq(uint8(j.status), uint8(IJobMarketplace.Status.None));
         assertEq(j.deadline, 0);
         assertEq(j.completedAt, 0);
@@ -2548,9 +2683,9 @@ contract JobMarketplaceTest is Fixture {
         _dispute(a);
         _dispute(b);
         vm.startPrank(address(slashing));
-        marketplace.settleDispute(b, false);
+        marketplace.settleDispute(b, ISlashing.DisputeStatus.Rejected);
         assertEq(marketplace.activeJobsOf(host), 2);
-        marketplace.settleDispute(a, true);
+        marketplace.settleDispute(a, ISlashing.DisputeStatus.Upheld);
         assertEq(marketplace.activeJobsOf(host), 1);
         vm.stopPrank();
     }
@@ -2568,22 +2703,22 @@ contract JobMarketplaceTest is Fixture {
         assertEq(marketplace.claimable(renter, address(token)), 0);
     }
 
-    function test_split_examples() public view {
-        (uint256 h, uint256 f) = marketplace.split(10_000, 250);
-        assertEq(h, 9750);
-        assertEq(f, 250);
-        (h, f) = marketplace.split(9, 1000); // 0.9 rounds down to 0
-        assertEq(h, 9);
-        assertEq(f, 0);
-        (h, f) = marketplace.split(10, 1000);
-        assertEq(h, 9);
-        assertEq(f, 1);
-        (h, f) = marketplace.split(399, 250); // 9.975 -> 9
-        assertEq(h, 390);
-        assertEq(f, 9);
-        (h, f) = marketplace.split(type(uint96).max, 0);
-        assertEq(h, type(uint96).max);
-        assertEq(f, 0);
+    function test_feeFor_examples() public {
+        marketplace.setAssetFees(ETH, 0, 0);
+        marketplace.setProtocolFee(250);
+        assertEq(marketplace.feeFor(ETH, 10_000), 250);
+        assertEq(marketplace.feeFor(ETH, 399), 10, "9.975 rounds up to 10");
+        marketplace.setProtocolFee(1000);
+        assertEq(marketplace.feeFor(ETH, 9), 1, "0.9 rounds up to 1");
+        assertEq(marketplace.feeFor(ETH, 10), 1);
+        assertEq(marketplace.feeFor(ETH, 1), 1, "no payment is too small to owe a fee");
+        marketplace.setProtocolFee(0);
+        assertEq(marketplace.feeFor(ETH, type(uint96).max), 0);
+        marketplace.setAssetFees(ETH, 7, 0);
+        assertEq(marketplace.feeFor(ETH, 100), 7, "the asset's minimum applies");
+        marketplace.setProtocolFee(100);
+        assertEq(marketplace.feeFor(ETH, 100_000), 1000, "above the minimum, the rate applies");
+        assertEq(marketplace.feeFor(address(usd), 100), 1, "another asset has its own minimum (none)");
     }
 
     // ---- state machine ----------------------------------------------------------------------
@@ -2591,16 +2726,16 @@ contract JobMarketplaceTest is Fixture {
     function test_stateMachine_happyPath() public {
         uint40 dl = _dl();
         uint256 id = _create(INPUT, ETH, PAYMENT, dl);
-        _assertJob(id, _job(address(0), ETH, PAYMENT, 0, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
+        _assertJob(id, _job(address(0), ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0)));
         _claimAs(id, host);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
         vm.warp(block.timestamp + 5 minutes);
         uint40 at = uint40(block.timestamp);
         _complete(id, OUTPUT);
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Completed, dl, at, OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Completed, dl, at, OUTPUT));
         vm.warp(block.timestamp + 1 days + 1);
         marketplace.releasePayments(_ids(id));
-        _assertJob(id, _job(host, ETH, PAYMENT, 0, IJobMarketplace.Status.Paid, dl, at, OUTPUT));
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Paid, dl, at, OUTPUT));
         _assertImmovable(id, IJobMarketplace.Status.Paid);
     }
 
@@ -2660,9 +2795,9 @@ contract JobMarketplaceTest is Fixture {
         marketplace.releasePayments(_ids(id));
         vm.startPrank(address(slashing));
         vm.expectRevert(err);
-        marketplace.settleDispute(id, true);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Upheld);
         vm.expectRevert(err);
-        marketplace.settleDispute(id, false);
+        marketplace.settleDispute(id, ISlashing.DisputeStatus.Rejected);
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
         slashing.resolveDispute(id, true);
@@ -2681,15 +2816,30 @@ contract JobMarketplaceTest is Fixture {
 
     // ---- fuzz: arithmetic -------------------------------------------------------------------
 
-    function testFuzz_split(uint256 payment, uint16 feeBps) public view {
+    function testFuzz_feeFor(uint256 payment, uint16 feeBps, uint96 minFee) public {
         payment = bound(payment, 0, type(uint96).max);
         feeBps = uint16(bound(feeBps, 0, 1000));
-        (uint256 hostAmount, uint256 fee) = marketplace.split(payment, feeBps);
-        assertEq(hostAmount + fee, payment, "conservation");
-        // fee = floor(payment * feeBps / 10_000), checked by its defining inequalities
-        assertLe(fee * 10_000, payment * feeBps, "fee rounds down");
-        assertGt((fee + 1) * 10_000, payment * feeBps, "fee is the floor");
-        assertLe(fee, payment / 10, "at most 10%");
+        marketplace.setProtocolFee(feeBps);
+        marketplace.setAssetFees(ETH, minFee, 0);
+        uint256 fee = marketplace.feeFor(ETH, payment);
+        uint256 rate = payment * feeBps;
+        assertGe(fee, minFee, "at least the minimum");
+        // above the minimum: fee = ceil(payment * feeBps / 10_000), by its defining inequalities
+        if (fee > minFee) {
+            assertGe(fee * 10_000, rate, "fee rounds up");
+            assertLt((fee - 1) * 10_000, rate, "fee is the ceiling");
+        } else {
+            assertLe(rate, uint256(minFee) * 10_000, "the rate fee is not above the minimum");
+        }
+    }
+
+    /// @dev An independent model of the fee: the rate rounded up, at least the asset's minimum
+    ///      (ETH: 0.0001 ether, USD: none).
+    function _modelFee(address asset, uint256 payment, uint16 feeBps) internal pure returns (uint256 fee) {
+        fee = payment * feeBps / 10_000;
+        if (fee * 10_000 < payment * feeBps) ++fee;
+        uint256 minFee = asset == ETH ? 0.0001 ether : 0;
+        if (fee < minFee) fee = minFee;
     }
 
     function testFuzz_releaseSplitEndToEnd(uint96 payment, uint16 feeBps, bool useToken) public {
@@ -2698,18 +2848,30 @@ contract JobMarketplaceTest is Fixture {
         feeBps = uint16(bound(feeBps, 0, 1000));
         vm.deal(renter, uint256(type(uint96).max) + 1 ether);
         marketplace.setProtocolFee(feeBps);
+        uint256 fee = _modelFee(asset, payment, feeBps);
+        assertEq(marketplace.feeFor(asset, payment), fee);
+        if (fee > payment) {
+            // only ETH payments under the 0.0001 ether minimum
+            assertLt(payment, 0.0001 ether);
+            vm.prank(renter);
+            vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, payment, fee));
+            marketplace.createJob{value: payment}(MODEL, INPUT, asset, payment, _dl(), address(0), 0);
+            return;
+        }
         uint256 id = _create(INPUT, asset, payment, _dl());
+        assertEq(marketplace.getJob(id).fee, fee);
         _claimAs(id, host);
         _complete(id, OUTPUT);
         marketplace.setProtocolFee(uint16(1000 - feeBps)); // no effect on this job
         vm.warp(block.timestamp + 1 days + 1);
         marketplace.releasePayments(_ids(id));
 
-        uint256 fee = uint256(payment) * feeBps / 10_000;
         assertEq(marketplace.claimable(host, asset), payment - fee);
         assertEq(marketplace.claimable(treasury, asset), fee);
-        vm.prank(host);
-        assertEq(marketplace.withdraw(asset), payment - fee);
+        if (payment != fee) {
+            vm.prank(host);
+            assertEq(marketplace.withdraw(asset), payment - fee);
+        }
         if (fee != 0) {
             vm.prank(treasury);
             assertEq(marketplace.withdraw(asset), fee);
@@ -2736,7 +2898,8 @@ contract JobMarketplaceTest is Fixture {
     function testFuzz_escrowConservation(uint96 payment, uint16 feeBps, bool useToken, uint256 seed) public {
         Ledger memory l;
         l.asset = useToken ? address(usd) : ETH;
-        l.payment = uint96(bound(payment, 1, 50 ether));
+        // an ETH payment must cover the 0.0001 ether minimum fee
+        l.payment = uint96(bound(payment, useToken ? 1 : 0.0001 ether, 50 ether));
         feeBps = uint16(bound(feeBps, 0, 1000));
         marketplace.setProtocolFee(feeBps);
         uint256 id = _create(INPUT, l.asset, l.payment, _dl());
@@ -2772,7 +2935,7 @@ contract JobMarketplaceTest is Fixture {
         assertEq(_balance(l.asset, address(marketplace)), 0, "marketplace emptied");
 
         s = _status(id);
-        uint256 fee = uint256(l.payment) * feeBps / 10_000;
+        uint256 fee = _modelFee(l.asset, l.payment, feeBps);
         if (s == IJobMarketplace.Status.Paid) {
             assertEq(l.withdrawnBy[0], 0);
             assertEq(l.withdrawnBy[1], l.payment - fee);
@@ -2839,5 +3002,611 @@ contract JobMarketplaceTest is Fixture {
         assertEq(bal + l.withdrawnBy[0] + l.withdrawnBy[1] + l.withdrawnBy[2], l.payment, "conservation");
         if (l.asset == ETH) assertEq(usd.balanceOf(address(marketplace)), 0);
         else assertEq(address(marketplace).balance, 0);
+    }
+
+    // ======================================================================================
+    // ---- hardening: direct offers, minimum reputation, fees, reputation at release,
+    //      active job count, guardian pause
+    // ======================================================================================
+
+    address internal guardian = makeAddr("guardian");
+
+    function _offer(uint96 payment, address offered, uint16 minRep) internal returns (uint256 id) {
+        vm.prank(renter);
+        id = marketplace.createJob{value: payment}(MODEL, INPUT, ETH, payment, _dl(), offered, minRep);
+    }
+
+    function _repLogs(Vm.Log[] memory logs) internal view returns (uint256 n) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(reputation)) ++n;
+        }
+    }
+
+    /// @dev A completed job of `renter_` in ETH paying `payment`, claimed by `host`.
+    function _completedFrom(address renter_, uint96 payment) internal returns (uint256 id) {
+        vm.deal(renter_, renter_.balance + payment);
+        vm.prank(renter_);
+        id = marketplace.createJob{value: payment}(MODEL, INPUT, ETH, payment, _dl(), address(0), 0);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+    }
+
+    function _guardian() internal {
+        marketplace.grantRole(marketplace.GUARDIAN_ROLE(), guardian);
+    }
+
+    // ---- direct offers ---------------------------------------------------------------------
+
+    function test_directOffer_onlyOfferedHostClaims() public {
+        uint40 dl = _dl();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, host, 0);
+        uint256 id = _offer(PAYMENT, host, 0);
+        // while Open, host shows the offer; no operator yet
+        IJobMarketplace.Job memory e = _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Open, dl, 0, bytes32(0));
+        e.operator = address(0);
+        _assertJob(id, e);
+        assertEq(marketplace.activeJobsOf(host), 0);
+        assertEq(marketplace.totalActiveJobs(), 0);
+
+        vm.prank(host2);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotOfferedHost.selector, id, host2, host));
+        marketplace.claimJob(id, host2);
+        // the caller check comes first
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotHostOrOperator.selector, id, stranger));
+        marketplace.claimJob(id, host2);
+
+        // the offered host's operator may claim for it
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id, host, operator, operator);
+        vm.prank(operator);
+        marketplace.claimJob(id, host);
+        _assertJob(id, _job(host, ETH, PAYMENT, FEE, IJobMarketplace.Status.Claimed, dl, 0, bytes32(0)));
+        assertEq(marketplace.activeJobsOf(host), 1);
+    }
+
+    function test_directOffer_toHostWithoutOperator() public {
+        uint256 id = _offer(PAYMENT, host2, 0);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.NotOfferedHost.selector, id, host, host2));
+        marketplace.claimJob(id, host);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id, host2, host2, address(0));
+        _claimAs(id, host2);
+        assertEq(marketplace.getJob(id).host, host2);
+        assertEq(marketplace.getJob(id).operator, address(0));
+    }
+
+    function test_directOffer_clearedOnCancel() public {
+        uint256 id = _offer(PAYMENT, host, 0);
+        assertEq(marketplace.getJob(id).host, host);
+        vm.prank(renter);
+        marketplace.cancelJob(id);
+        assertEq(marketplace.getJob(id).host, address(0));
+        assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Cancelled));
+    }
+
+    function test_directOffer_clearedOnExpire() public {
+        uint256 id = _offer(PAYMENT, host, 0);
+        vm.warp(block.timestamp + 1 hours + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobExpired(id, address(0), stranger, PAYMENT, false);
+        vm.recordLogs();
+        vm.prank(stranger);
+        marketplace.expireJob(id);
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(marketplace.getJob(id).host, address(0));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE); // the offered host is never slashed
+        assertEq(marketplace.claimable(renter, ETH), PAYMENT);
+    }
+
+    // ---- recorded operator -------------------------------------------------------------------
+
+    /// @dev The operator is recorded at claim and stays when the host rotates it.
+    function test_claimJob_recordsOperator_keptAfterRotation() public {
+        uint256 id = _claimedJob();
+        assertEq(marketplace.getJob(id).operator, operator);
+        address next = makeAddr("operator2");
+        vm.prank(host);
+        registry.setOperator(next);
+        assertEq(marketplace.getJob(id).operator, operator);
+        uint256 id2 = _createJob();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobClaimed(id2, host, next, next);
+        vm.prank(next);
+        marketplace.claimJob(id2, host);
+        assertEq(marketplace.getJob(id2).operator, next);
+    }
+
+    // ---- minimum reputation ------------------------------------------------------------------
+
+    function test_createJob_revertsOnInvalidMinReputation() public {
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidMinReputation.selector, uint16(1001)));
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 1001);
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.InvalidMinReputation.selector, type(uint16).max));
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), type(uint16).max);
+        assertEq(marketplace.jobCount(), 0);
+        uint40 dl = _dl();
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.JobCreated(1, renter, MODEL, INPUT, ETH, PAYMENT, dl, FEE, address(0), 1000);
+        uint256 id = _offer(PAYMENT, address(0), 1000);
+        assertEq(marketplace.getJob(id).minReputation, 1000);
+    }
+
+    /// @dev Checked against scoreOf (no stake boost): a fresh host (500, effective 505 with its
+    ///      1000 VOUCH) is refused a 501 job with its exact score and admitted at exactly 500.
+    function test_claimJob_minReputation() public {
+        assertEq(reputation.effectiveScoreOf(host), 505);
+        uint256 high = _offer(PAYMENT, address(0), 501);
+        uint256 boosted = _offer(PAYMENT, address(0), 505);
+        uint256 equal = _offer(PAYMENT, address(0), 500);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(500), uint16(501)));
+        marketplace.claimJob(high, host);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(500), uint16(505)));
+        marketplace.claimJob(boosted, host);
+        _claimAs(equal, host);
+        assertEq(uint8(_status(equal)), uint8(IJobMarketplace.Status.Claimed));
+
+        // with a higher score the host gets in; exactly equal passes, one more does not
+        reputation.grantRole(reputation.WRITER_ROLE(), address(this));
+        reputation.record(host, IReputationRegistry.Outcome.Completion, 20_000); // +10
+        assertEq(reputation.scoreOf(host), 510);
+        uint256 at510 = _offer(PAYMENT, address(0), 510);
+        uint256 at511 = _offer(PAYMENT, address(0), 511);
+        _claimAs(high, host);
+        _claimAs(at510, host);
+        vm.prank(host);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.ReputationTooLow.selector, host, uint16(510), uint16(511)));
+        marketplace.claimJob(at511, host);
+        assertEq(marketplace.activeJobsOf(host), 3);
+    }
+
+    // ---- fees --------------------------------------------------------------------------------
+
+    function test_feeFor_defaultsRoundUpAndMinimum() public view {
+        assertEq(marketplace.feeFor(ETH, PAYMENT), FEE);
+        assertEq(marketplace.feeFor(ETH, 0.01 ether), 0.0001 ether); // 1% is the minimum exactly
+        assertEq(marketplace.feeFor(ETH, 0.01 ether + 1), 0.0001 ether + 1); // rounds up
+        assertEq(marketplace.feeFor(ETH, 0.01 ether - 1), 0.0001 ether); // the minimum
+        assertEq(marketplace.feeFor(ETH, 1), 0.0001 ether);
+        assertEq(marketplace.feeFor(ETH, 0.5 ether), 0.005 ether); // a full credit
+        assertEq(marketplace.feeFor(address(token), 10 ether), 1 ether); // VOUCH's minimum
+        assertEq(marketplace.feeFor(address(token), 1250 ether), 12.5 ether); // a full credit
+        assertEq(marketplace.feeFor(address(usd), 1), 1); // no minimum, 0.01 rounds up to 1
+        assertEq(marketplace.feeFor(address(usd), 100), 1);
+        assertEq(marketplace.feeFor(address(usd), 101), 2);
+    }
+
+    function test_createJob_revertsOnPaymentBelowFee() public {
+        uint96 below = 0.0001 ether - 1;
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, below, 0.0001 ether));
+        marketplace.createJob{value: below}(MODEL, INPUT, ETH, below, _dl(), address(0), 0);
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, 1, 0.0001 ether));
+        marketplace.createJob{value: 1}(MODEL, INPUT, ETH, 1, _dl(), address(0), 0);
+        token.transfer(renter, 10 ether);
+        vm.startPrank(renter);
+        token.approve(address(marketplace), 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.PaymentBelowFee.selector, 0.5 ether, 1 ether));
+        marketplace.createJob(MODEL, INPUT, address(token), 0.5 ether, _dl(), address(0), 0);
+        vm.stopPrank();
+        assertEq(marketplace.jobCount(), 0);
+
+        // a payment equal to the fee is accepted; the host is then owed nothing
+        uint256 id = _offer(0.0001 ether, address(0), 0);
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0, 0.0001 ether, 200); // 0.0001 / 0.005
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.claimable(host, ETH), 0);
+        assertEq(marketplace.claimable(treasury, ETH), 0.0001 ether);
+    }
+
+    function test_setAssetFees() public {
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.AssetFeesSet(address(usd), 3, 1e6);
+        marketplace.setAssetFees(address(usd), 3, 1e6);
+        assertEq(marketplace.assetFees(address(usd)).minFee, 3);
+        assertEq(marketplace.assetFees(address(usd)).creditFee, 1e6);
+        assertEq(marketplace.feeFor(address(usd), 100), 3);
+        // zero both is allowed (no minimum, no reputation)
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.AssetFeesSet(ETH, 0, 0);
+        marketplace.setAssetFees(ETH, 0, 0);
+        assertEq(marketplace.feeFor(ETH, 1), 1);
+
+        address[4] memory callers = [stranger, renter, host, guardian];
+        bytes32 role = marketplace.DEFAULT_ADMIN_ROLE();
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            marketplace.setAssetFees(address(usd), 0, 0);
+        }
+        assertEq(marketplace.assetFees(address(usd)).minFee, 3);
+    }
+
+    /// @dev The fee (with its minimum) is fixed at creation: raising the minimum later changes
+    ///      neither the job's fee nor what the host gets; the credit fee at release sets the weight.
+    function test_fee_fixedAtCreation_minFee() public {
+        uint256 id = _offer(0.005 ether, address(0), 0); // 1% = 0.00005 < min: fee 0.0001
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+        marketplace.setAssetFees(ETH, 0.004 ether, 0.001 ether);
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0.0049 ether, 0.0001 ether, 1000);
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.getJob(id).fee, 0.0001 ether);
+    }
+
+    // ---- reputation at release ---------------------------------------------------------------
+
+    /// @dev One ReputationChanged per run of consecutive jobs of one host, with the summed weight,
+    ///      emitted when the run ends (full-credit jobs: 0.5 ether pays 0.005 ether).
+    function test_releasePayments_reputationPerHostRun() public {
+        uint96 full = 0.5 ether;
+        uint256 a = _completedFrom(renter, full);
+        uint256 b = _completedFrom(renter, full);
+        vm.prank(renter);
+        uint256 c = marketplace.createJob{value: full}(MODEL, INPUT, ETH, full, _dl(), address(0), 0);
+        _claimAs(c, host2);
+        _completeBy(host2, _ids(c), _outs(OUTPUT));
+        uint256 d = _completedFrom(renter, 1 ether); // fee 0.01: capped at one completion
+        vm.warp(block.timestamp + 1 days + 1);
+        uint256[] memory ids = new uint256[](4);
+        (ids[0], ids[1], ids[2], ids[3]) = (a, b, c, d);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(a, host, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(b, host, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(c, host2, ETH, 0.495 ether, 0.005 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 20_000, 500, 510);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(d, host, ETH, 0.99 ether, 0.01 ether, 10_000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host2, IReputationRegistry.Outcome.Completion, 10_000, 500, 505);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 10_000, 510, 515);
+        vm.recordLogs();
+        marketplace.releasePayments(ids);
+        assertEq(_repLogs(vm.getRecordedLogs()), 3);
+        assertEq(reputation.scoreOf(host), 515);
+        assertEq(reputation.scoreOf(host2), 505);
+    }
+
+    /// @dev A job in an asset without a credit fee weighs 0 and the registry is not called.
+    function test_releasePayments_assetWithoutCreditFee_noRecord() public {
+        uint256 id = _create(INPUT, address(usd), 1e9, _dl());
+        _claimAs(id, host);
+        _complete(id, OUTPUT);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, address(usd), 1e9 - 1e7, 1e7, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(_ids(id));
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+    }
+
+    /// @dev Self-dealt jobs weigh 0: rented by the host itself, or by the operator recorded at
+    ///      claim (also after the host rotated it away); the same payment from a renter earns.
+    function test_releasePayments_selfDealt_weighZero() public {
+        uint96 full = 0.5 ether;
+        uint256 byHost = _completedFrom(host, full);
+        uint256 byOperator = _completedFrom(operator, full);
+        uint256 byOldOperator = _completedFrom(operator, full);
+        vm.prank(host);
+        registry.setOperator(makeAddr("operator2"));
+        assertEq(marketplace.getJob(byOldOperator).operator, operator);
+        vm.warp(block.timestamp + 1 days + 1);
+        uint256[] memory ids = new uint256[](3);
+        (ids[0], ids[1], ids[2]) = (byHost, byOperator, byOldOperator);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byHost, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byOperator, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(byOldOperator, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(ids);
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(marketplace.claimable(host, ETH), 3 * 0.495 ether);
+
+        uint256 honest = _completedFrom(renter, full);
+        vm.warp(block.timestamp + 1 days + 1);
+        marketplace.releasePayments(_ids(honest));
+        assertEq(reputation.scoreOf(host), 505);
+    }
+
+    function test_releasePayments_afterRejectedDispute_earns() public {
+        uint256 id = _completedJob();
+        _dispute(id);
+        slashing.resolveDispute(id, false);
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Rejected));
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, HOST_AMOUNT, FEE, FEE_WEIGHT);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, FEE_WEIGHT, 500, 500);
+        marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 500); // half a point, carried
+    }
+
+    function test_upheldDispute_refundEarnsNothing() public {
+        uint256 id = _completedFrom(renter, 0.5 ether);
+        _dispute(id);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.DisputeUpheld, 10_000, 500, 440);
+        slashing.resolveDispute(id, true);
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Upheld));
+        assertEq(reputation.scoreOf(host), 440);
+        vm.warp(block.timestamp + 1 days + 1);
+        vm.expectRevert(_wrongStatus(id, IJobMarketplace.Status.Refunded));
+        marketplace.releasePayments(_ids(id));
+        assertEq(reputation.scoreOf(host), 442); // a day of decay toward 500, nothing earned
+        assertEq(marketplace.claimable(renter, ETH), 0.5 ether); // the full payment, fee included
+        assertEq(marketplace.claimable(treasury, ETH), 0);
+    }
+
+    /// @dev Nobody ruled: after ruleBy anyone closes the dispute as Lapsed; the job is paid but
+    ///      earns no reputation, the bond goes to the host, nobody is slashed.
+    function test_lapsedDispute_releaseEarnsNothing() public {
+        uint256 id = _completedFrom(renter, 0.5 ether);
+        _dispute(id);
+        uint40 ruleBy = slashing.getDispute(id).ruleBy;
+        assertEq(ruleBy, uint40(block.timestamp + 14 days));
+        vm.warp(ruleBy);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlineNotPassed.selector, id, ruleBy));
+        slashing.closeLapsedDispute(id);
+        vm.warp(uint256(ruleBy) + 1);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeLapsed(id, stranger);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Lapsed);
+        vm.prank(stranger);
+        slashing.closeLapsedDispute(id);
+        assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Completed));
+        assertEq(uint8(marketplace.getJob(id).dispute), uint8(ISlashing.DisputeStatus.Lapsed));
+        assertEq(slashing.bondBalance(host), BOND);
+
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, 0.495 ether, 0.005 ether, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(_ids(id));
+        assertEq(_repLogs(vm.getRecordedLogs()), 0);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(marketplace.claimable(host, ETH), 0.495 ether);
+    }
+
+    // ---- totalActiveJobs -------------------------------------------------------------------
+
+    function test_totalActiveJobs_acrossHostsAndOutcomes() public {
+        assertEq(marketplace.totalActiveJobs(), 0);
+        uint256 open = _createJob();
+        assertEq(marketplace.totalActiveJobs(), 0); // open jobs count for nobody
+        uint256 paid = _completedJob();
+        uint256 upheld = _completedJob();
+        uint256 expired = _claimedJob();
+        uint256 other = _createJob();
+        _claimAs(other, host2);
+        assertEq(marketplace.totalActiveJobs(), 4);
+        assertEq(marketplace.activeJobsOf(host), 3);
+        _dispute(upheld);
+        assertEq(marketplace.totalActiveJobs(), 4);
+        slashing.resolveDispute(upheld, true);
+        assertEq(marketplace.totalActiveJobs(), 3);
+        vm.warp(block.timestamp + 1 hours + 1);
+        marketplace.expireJob(expired);
+        marketplace.expireJob(open);
+        assertEq(marketplace.totalActiveJobs(), 2);
+        marketplace.expireJob(other);
+        assertEq(marketplace.totalActiveJobs(), 1);
+        vm.warp(block.timestamp + 1 days);
+        marketplace.releasePayments(_ids(paid));
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.activeJobsOf(host), 0);
+    }
+
+    // ---- guardian pause --------------------------------------------------------------------
+
+    function test_guardianPause_blocksEntryPointsUntilItLapses() public {
+        _guardian();
+        uint256 open = _createJob();
+        uint256 claimed = _claimedJob();
+        uint256 completed = _completedJob();
+        uint256 ends = block.timestamp + 3 days;
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(ends));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        assertTrue(marketplace.paused());
+        assertEq(marketplace.guardianPauseEnds(), ends);
+        assertEq(marketplace.pauseCount(), 1);
+        _assertPauseWindow(0, block.timestamp, ends);
+
+        bytes memory paused = abi.encodeWithSelector(Pausable.EnforcedPause.selector);
+        vm.prank(renter);
+        vm.expectRevert(paused);
+        marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, _dl(), address(0), 0);
+        vm.prank(host);
+        vm.expectRevert(paused);
+        marketplace.claimJob(open, host);
+        vm.expectRevert(paused);
+        marketplace.proofContext(host, _ids(claimed));
+        vm.prank(prover);
+        vm.expectRevert(paused);
+        marketplace.completeJobs(host, _ids(claimed), _outs(OUTPUT));
+        vm.prank(renter);
+        vm.expectRevert(paused);
+        marketplace.disputeJob{value: BOND}(completed, EVIDENCE);
+        vm.prank(guardian);
+        vm.expectRevert(paused);
+        marketplace.guardianPause();
+
+        // the last second of the pause, then it lapses by itself (no event)
+        vm.warp(ends - 1);
+        assertTrue(marketplace.paused());
+        vm.warp(ends);
+        assertFalse(marketplace.paused());
+        _assertPauseWindow(0, ends - 3 days, ends);
+        uint256 fresh = _createJob();
+        _claimAs(fresh, host);
+        assertEq(uint8(_status(fresh)), uint8(IJobMarketplace.Status.Claimed));
+    }
+
+    function test_guardianPause_governanceTakesOverAndUnpauses() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.warp(t + 1 days);
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Paused(admin);
+        marketplace.pause(); // takes the guardian's pause over: open-ended
+        assertEq(marketplace.pauseCount(), 1);
+        _assertPauseWindow(0, t, 0);
+        assertEq(marketplace.guardianPauseEnds(), 0);
+        vm.warp(t + 10 days);
+        assertTrue(marketplace.paused());
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Unpaused(admin);
+        marketplace.unpause();
+        _assertPauseWindow(0, t, t + 10 days);
+        assertFalse(marketplace.paused());
+    }
+
+    function test_guardianPause_unpausedEarlyByGovernance() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.warp(t + 2 hours);
+        vm.expectEmit(address(marketplace));
+        emit Pausable.Unpaused(admin);
+        marketplace.unpause();
+        assertFalse(marketplace.paused());
+        assertEq(marketplace.guardianPauseEnds(), 0);
+        _assertPauseWindow(0, t, t + 2 hours);
+        // the cool-down still counts from the planned end
+        vm.prank(guardian);
+        vm.expectRevert(abi.encodeWithSelector(IPauseControl.GuardianPauseTooSoon.selector, t + 6 days));
+        marketplace.guardianPause();
+    }
+
+    function test_guardianPause_accessControl() public {
+        _guardian();
+        bytes32 pauser = marketplace.PAUSER_ROLE();
+        bytes32 guardianRole = marketplace.GUARDIAN_ROLE();
+        vm.prank(stranger);
+        vm.expectRevert(_unauthorized(stranger, guardianRole));
+        marketplace.guardianPause();
+        // the admin holds PAUSER_ROLE, not GUARDIAN_ROLE
+        vm.expectRevert(_unauthorized(admin, guardianRole));
+        marketplace.guardianPause();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, pauser));
+        marketplace.pause();
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, pauser));
+        marketplace.unpause();
+        bytes32 adminRole = marketplace.DEFAULT_ADMIN_ROLE();
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, adminRole));
+        marketplace.setMaxGuardianPause(1 hours);
+        assertEq(marketplace.maxGuardianPause(), 3 days);
+        assertTrue(marketplace.paused());
+    }
+
+    function test_guardianPause_tooSoon() public {
+        _guardian();
+        uint256 t = block.timestamp;
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        uint256 ends = t + 3 days;
+        uint256 allowedAt = ends + 3 days;
+        vm.warp(ends); // lapsed
+        assertFalse(marketplace.paused());
+        bytes memory tooSoon = abi.encodeWithSelector(IPauseControl.GuardianPauseTooSoon.selector, allowedAt);
+        vm.prank(guardian);
+        vm.expectRevert(tooSoon);
+        marketplace.guardianPause();
+        vm.warp(allowedAt - 1);
+        vm.prank(guardian);
+        vm.expectRevert(tooSoon);
+        marketplace.guardianPause();
+        vm.warp(allowedAt);
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(allowedAt + 3 days));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+        assertEq(marketplace.pauseCount(), 2);
+        _assertPauseWindow(0, t, ends);
+        _assertPauseWindow(1, allowedAt, allowedAt + 3 days);
+    }
+
+    function test_setMaxGuardianPause() public {
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.MaxGuardianPauseSet(1 hours);
+        marketplace.setMaxGuardianPause(1 hours);
+        assertEq(marketplace.maxGuardianPause(), 1 hours);
+        marketplace.setMaxGuardianPause(30 days);
+        assertEq(marketplace.maxGuardianPause(), 30 days);
+        vm.expectRevert(IPauseControl.InvalidPauseParameter.selector);
+        marketplace.setMaxGuardianPause(1 hours - 1);
+        vm.expectRevert(IPauseControl.InvalidPauseParameter.selector);
+        marketplace.setMaxGuardianPause(30 days + 1);
+        assertEq(marketplace.maxGuardianPause(), 30 days);
+        _guardian();
+        vm.expectEmit(address(marketplace));
+        emit IPauseControl.GuardianPaused(guardian, uint40(block.timestamp + 30 days));
+        vm.prank(guardian);
+        marketplace.guardianPause();
+    }
+
+    /// @dev A claimed job whose deadline falls in a guardian pause expires without a slash, while
+    ///      the pause is still on and after it lapsed (its grace hour too); a deadline past the
+    ///      grace, or before the pause, is slashed.
+    function test_guardianPause_expiryExcused() public {
+        _guardian();
+        uint256 inPause = _claimedAt(uint40(T0 + 1 hours));
+        uint256 inGrace = _claimedAt(uint40(T0 + 30 minutes + 3 days + 1 hours - 1));
+        uint256 afterGrace = _claimedAt(uint40(T0 + 30 minutes + 3 days + 1 hours));
+        uint256 beforePause = _claimedAt(uint40(T0 + 10 minutes));
+        vm.warp(T0 + 30 minutes);
+        vm.prank(guardian);
+        marketplace.guardianPause();
+
+        vm.warp(T0 + 2 hours);
+        assertTrue(marketplace.paused());
+        _expectExpired(inPause, false);
+        _expectExpired(beforePause, true);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether);
+
+        vm.warp(T0 + 30 minutes + 3 days + 1 hours + 1);
+        assertFalse(marketplace.paused());
+        _expectExpired(inGrace, false);
+        _expectExpired(afterGrace, true);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE - 50 ether - 47.5 ether);
+        assertEq(marketplace.totalActiveJobs(), 0);
+        assertEq(marketplace.claimable(renter, ETH), 4 * PAYMENT);
     }
 }

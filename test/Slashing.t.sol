@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Fixture} from "./utils/Fixture.sol";
+import {Vm} from "forge-std/Vm.sol";
 import {ReentrantActor} from "./utils/Attackers.sol";
 import {Slashing} from "../contracts/Slashing.sol";
 import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
@@ -20,6 +21,9 @@ contract SlashingTest is Fixture {
     bytes32 internal constant EVIDENCE = keccak256("evidence: output does not match input");
     bytes32 internal constant OUTPUT_B = keccak256("completion: something else");
     uint256 internal constant BOND = 0.01 ether;
+    /// @dev The protocol fee of a PAYMENT job: 1% of 0.05 ETH (above the 0.0001 ETH minimum).
+    uint256 internal constant FEE = 0.0005 ether;
+    uint64 internal constant RULING = 14 days; // default ruling period
     address internal constant ETH = address(0);
     /// @dev secp256k1 group order.
     uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
@@ -44,6 +48,32 @@ contract SlashingTest is Fixture {
         id = _completedJob();
         vm.prank(renter);
         marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+    }
+
+    /// @dev A job of `payment` ETH claimed by `host`, completed and disputed now.
+    function _disputedJob(uint96 payment) internal returns (uint256 id) {
+        vm.prank(renter);
+        id = marketplace.createJob{value: payment}(
+            MODEL, INPUT, ETH, payment, uint40(block.timestamp + 1 hours), address(0), 0
+        );
+        vm.prank(host);
+        marketplace.claimJob(id, host);
+        _complete(id, OUTPUT);
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+    }
+
+    /// @dev A fresh job claimed for `host` by `by` (the host or its operator). Pranks itself.
+    function _createJobClaimedBy(address by) internal returns (uint256 id) {
+        id = _createJob();
+        vm.prank(by);
+        marketplace.claimJob(id, host);
+    }
+
+    function _countLogs(Vm.Log[] memory logs, address emitter, bytes32 topic) internal pure returns (uint256 n) {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter == emitter && logs[i].topics[0] == topic) ++n;
+        }
     }
 
     function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {
@@ -91,6 +121,9 @@ contract SlashingTest is Fixture {
         assertEq(slashing.beneficiaryShareBps(), 5000);
         assertEq(slashing.reporterShareBps(), 1000);
         assertEq(slashing.disputeBond(), 0.01 ether);
+        assertEq(slashing.rulingPeriod(), 14 days);
+        assertEq(slashing.MIN_RULING_PERIOD(), 1 days);
+        assertEq(slashing.MAX_RULING_PERIOD(), 90 days);
         assertEq(slashing.slashRateBps(ISlashing.Reason.MissedDeadline), 500);
         assertEq(slashing.slashRateBps(ISlashing.Reason.DisputeUpheld), 1000);
         assertEq(slashing.slashRateBps(ISlashing.Reason.Equivocation), 2000);
@@ -188,6 +221,7 @@ contract SlashingTest is Fixture {
         assertEq(d.host, address(0));
         assertEq(d.bond, 0);
         assertEq(d.openedAt, 0);
+        assertEq(d.ruleBy, 0);
         assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.None));
         assertEq(d.evidenceHash, bytes32(0));
         assertEq(slashing.bondBalance(renter), 0);
@@ -218,7 +252,7 @@ contract SlashingTest is Fixture {
         slashing.openDispute{value: BOND - 1}(77, renter, host, EVIDENCE);
 
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(77, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(77, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         vm.prank(market);
         slashing.openDispute{value: BOND}(77, renter, host, EVIDENCE);
         ISlashing.Dispute memory d = slashing.getDispute(77);
@@ -226,6 +260,7 @@ contract SlashingTest is Fixture {
         assertEq(d.host, host);
         assertEq(d.bond, BOND);
         assertEq(d.openedAt, uint40(block.timestamp));
+        assertEq(d.ruleBy, uint40(block.timestamp + 14 days));
         assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.Open));
         assertEq(d.evidenceHash, EVIDENCE);
         assertEq(address(slashing).balance, BOND);
@@ -242,7 +277,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.JobDisputed(id, renter, EVIDENCE);
         vm.expectEmit(address(slashing));
-        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE);
+        emit ISlashing.DisputeOpened(id, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 14 days));
         vm.prank(renter);
         marketplace.disputeJob{value: BOND}(id, EVIDENCE);
         assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Open));
@@ -274,19 +309,19 @@ contract SlashingTest is Fixture {
         uint256 id = _disputedJob();
         uint40 openedAt = uint40(block.timestamp);
         vm.warp(block.timestamp + 1 hours);
-        uint16 scoreBefore = reputation.scoreOf(host); // 505 decayed by an hour
-        assertEq(scoreBefore, 504);
+        uint16 scoreBefore = reputation.scoreOf(host); // completion alone records nothing
+        assertEq(scoreBefore, 500);
 
         vm.expectEmit(address(slashing));
         emit ISlashing.DisputeResolved(id, true, admin);
         vm.expectEmit(address(slashing));
         emit ISlashing.BondCredited(renter, BOND);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, true);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Upheld);
         vm.expectEmit(address(marketplace));
         emit IJobMarketplace.Credited(renter, ETH, PAYMENT);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.DisputeUpheld, 1, 504, 444);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.DisputeUpheld, 10_000, 500, 440);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, 100 ether, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -312,7 +347,7 @@ contract SlashingTest is Fixture {
         assertEq(token.balanceOf(renter), 50 ether);
         assertEq(token.balanceOf(treasury), 50 ether);
         assertEq(token.balanceOf(address(slashing)), 0);
-        assertEq(reputation.scoreOf(host), 444);
+        assertEq(reputation.scoreOf(host), 440);
 
         // the renter gets everything back by pull
         vm.expectEmit(address(slashing));
@@ -336,7 +371,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(slashing));
         emit ISlashing.BondCredited(host, BOND);
         vm.expectEmit(address(marketplace));
-        emit IJobMarketplace.DisputeSettled(id, false);
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Rejected);
         vm.recordLogs();
         vm.prank(arbiter);
         slashing.resolveDispute(id, false);
@@ -347,17 +382,23 @@ contract SlashingTest is Fixture {
         assertEq(slashing.bondBalance(host), BOND);
         assertEq(slashing.bondBalance(renter), 0);
         assertEq(staking.activeStakeOf(host), MIN_STAKE);
-        assertEq(reputation.scoreOf(host), 505);
+        assertEq(reputation.scoreOf(host), 500);
 
-        // the bond goes to the host's staking key, the payment after the window
+        // the bond goes to the host's staking key, the payment (less the 1% fee) after the
+        // window; a rejected dispute still earns the job's reputation weight (0.05 ETH pays a
+        // tenth of the 0.005 ETH credit fee: 1000 bps, half a point, carried)
         vm.prank(host);
         assertEq(slashing.withdrawBond(), BOND);
         assertEq(host.balance, BOND);
         vm.warp(block.timestamp + 1 days + 1);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, PAYMENT - FEE, FEE, 1000);
+        vm.expectEmit(address(reputation));
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Completion, 1000, 500, 500);
         marketplace.releasePayments(_ids(id));
         vm.prank(host);
         marketplace.withdraw(ETH);
-        assertEq(host.balance, BOND + PAYMENT);
+        assertEq(host.balance, BOND + PAYMENT - FEE);
     }
 
     function test_resolveDispute_reverts() public {
@@ -384,6 +425,260 @@ contract SlashingTest is Fixture {
         slashing.resolveDispute(id2, true);
         assertEq(slashing.bondBalance(host), BOND);
         assertEq(slashing.bondBalance(renter), BOND);
+    }
+
+    // ---- ruling deadline and lapsed disputes -------------------------------------------------
+
+    function test_resolveDispute_atRuleByWorks() public {
+        uint256 id = _disputedJob();
+        uint40 ruleBy = uint40(block.timestamp + RULING);
+        assertEq(slashing.getDispute(id).ruleBy, ruleBy);
+        vm.warp(ruleBy);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeResolved(id, true, admin);
+        slashing.resolveDispute(id, true);
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Upheld));
+
+        _stake(host, 100 ether); // back to the minimum to claim again
+        uint256 id2 = _disputedJob();
+        vm.warp(block.timestamp + RULING);
+        slashing.resolveDispute(id2, false);
+        assertEq(uint8(slashing.getDispute(id2).status), uint8(ISlashing.DisputeStatus.Rejected));
+    }
+
+    function test_resolveDispute_afterRuleByReverts() public {
+        uint256 id = _disputedJob();
+        uint40 ruleBy = uint40(block.timestamp + RULING);
+        vm.warp(uint256(ruleBy) + 1);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlinePassed.selector, id, ruleBy));
+        slashing.resolveDispute(id, true);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlinePassed.selector, id, ruleBy));
+        slashing.resolveDispute(id, false);
+        vm.warp(uint256(ruleBy) + 365 days);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlinePassed.selector, id, ruleBy));
+        slashing.resolveDispute(id, true);
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Open));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+    }
+
+    function test_closeLapsedDispute_revertsUntilPastRuleBy() public {
+        uint256 id = _disputedJob();
+        uint40 ruleBy = uint40(block.timestamp + RULING);
+        bytes memory err = abi.encodeWithSelector(ISlashing.RulingDeadlineNotPassed.selector, id, ruleBy);
+        vm.prank(stranger);
+        vm.expectRevert(err);
+        slashing.closeLapsedDispute(id);
+        vm.warp(ruleBy - 1);
+        vm.prank(stranger);
+        vm.expectRevert(err);
+        slashing.closeLapsedDispute(id);
+        vm.warp(ruleBy);
+        vm.prank(stranger);
+        vm.expectRevert(err);
+        slashing.closeLapsedDispute(id);
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Open));
+    }
+
+    function test_closeLapsedDispute_revertsWithoutOpenDispute() public {
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, 42));
+        slashing.closeLapsedDispute(42);
+        uint256 id = _disputedJob();
+        slashing.resolveDispute(id, false);
+        vm.warp(block.timestamp + RULING + 1);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
+        slashing.closeLapsedDispute(id);
+    }
+
+    /// @dev Past the deadline anyone closes the dispute: the host gets the bond, the job is
+    ///      Completed again and releasable, nobody is slashed and the release earns nothing.
+    function test_closeLapsedDispute() public {
+        uint96 pay = 0.5 ether; // its fee is the full credit fee: a full completion's weight
+        uint256 fee = 0.005 ether;
+        uint256 id = _disputedJob(pay);
+        uint256 rejected = _disputedJob(pay); // the same job, ruled in time, for contrast
+        uint40 ruleBy = uint40(block.timestamp + RULING);
+        slashing.resolveDispute(rejected, false);
+        vm.warp(uint256(ruleBy) + 1);
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeLapsed(id, stranger);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.BondCredited(host, BOND);
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.DisputeSettled(id, ISlashing.DisputeStatus.Lapsed);
+        vm.recordLogs();
+        vm.prank(stranger);
+        slashing.closeLapsedDispute(id);
+        assertEq(vm.getRecordedLogs().length, 3); // no slash, no credit, no reputation change
+
+        ISlashing.Dispute memory d = slashing.getDispute(id);
+        assertEq(uint8(d.status), uint8(ISlashing.DisputeStatus.Lapsed));
+        assertEq(d.ruleBy, ruleBy);
+        assertEq(d.bond, BOND);
+        IJobMarketplace.Job memory j = marketplace.getJob(id);
+        assertEq(uint8(j.status), uint8(IJobMarketplace.Status.Completed));
+        assertEq(uint8(j.dispute), uint8(ISlashing.DisputeStatus.Lapsed));
+        assertEq(slashing.bondBalance(host), 2 * BOND);
+        assertEq(slashing.bondBalance(renter), 0);
+        assertEq(slashing.bondBalance(stranger), 0);
+        assertEq(marketplace.claimable(renter, ETH), 0);
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
+        assertEq(reputation.scoreOf(host), 500);
+
+        // a second close, a late ruling, a new dispute: all refused
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
+        slashing.closeLapsedDispute(id);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.NoOpenDispute.selector, id));
+        slashing.resolveDispute(id, true);
+
+        // the release pays the host but earns no reputation; the rejected twin earns a full one
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(id, host, ETH, pay - fee, fee, 0);
+        vm.recordLogs();
+        marketplace.releasePayments(_ids(id));
+        assertEq(_countLogs(vm.getRecordedLogs(), address(reputation), IReputationRegistry.ReputationChanged.selector), 0);
+        assertEq(reputation.scoreOf(host), 500);
+        assertEq(marketplace.claimable(host, ETH), pay - fee);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Paid));
+        vm.expectEmit(address(marketplace));
+        emit IJobMarketplace.PaymentReleased(rejected, host, ETH, pay - fee, fee, 10_000);
+        marketplace.releasePayments(_ids(rejected));
+        assertEq(reputation.scoreOf(host), 505);
+        vm.prank(host);
+        assertEq(slashing.withdrawBond(), 2 * BOND);
+    }
+
+    /// @dev A lapse before the dispute window's end leaves the job Completed but not yet
+    ///      releasable.
+    function test_closeLapsedDispute_releasableOnlyAfterWindow() public {
+        marketplace.setDisputeWindow(3 days);
+        slashing.setRulingPeriod(1 days);
+        uint256 id = _disputedJob();
+        uint256 endsAt = block.timestamp + 3 days;
+        vm.warp(block.timestamp + 1 days + 1);
+        slashing.closeLapsedDispute(id);
+        assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.DisputeWindowOpen.selector, id, endsAt));
+        marketplace.releasePayments(_ids(id));
+        // no second dispute on the same job
+        vm.prank(renter);
+        vm.expectRevert(abi.encodeWithSelector(IJobMarketplace.AlreadyDisputed.selector, id));
+        marketplace.disputeJob{value: BOND}(id, EVIDENCE);
+        vm.warp(endsAt + 1);
+        marketplace.releasePayments(_ids(id));
+        assertEq(marketplace.claimable(host, ETH), PAYMENT - FEE);
+    }
+
+    /// @dev Like rulings, closing a lapsed dispute is not stopped by a pause.
+    function test_closeLapsedDispute_worksWhilePaused() public {
+        uint256 id = _disputedJob();
+        vm.warp(block.timestamp + RULING + 1);
+        slashing.pause();
+        marketplace.pause();
+        slashing.closeLapsedDispute(id);
+        assertEq(uint8(slashing.getDispute(id).status), uint8(ISlashing.DisputeStatus.Lapsed));
+    }
+
+    function test_setRulingPeriod() public {
+        vm.expectEmit(address(slashing));
+        emit ISlashing.RulingPeriodSet(1 days);
+        slashing.setRulingPeriod(1 days);
+        assertEq(slashing.rulingPeriod(), 1 days);
+        vm.expectEmit(address(slashing));
+        emit ISlashing.RulingPeriodSet(90 days);
+        slashing.setRulingPeriod(90 days);
+        assertEq(slashing.rulingPeriod(), 90 days);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setRulingPeriod(1 days - 1);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setRulingPeriod(90 days + 1);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setRulingPeriod(0);
+        vm.expectRevert(ISlashing.InvalidParameter.selector);
+        slashing.setRulingPeriod(type(uint64).max);
+        assertEq(slashing.rulingPeriod(), 90 days);
+    }
+
+    function test_setRulingPeriod_onlyAdmin() public {
+        bytes32 role = slashing.DEFAULT_ADMIN_ROLE();
+        address arbiter = makeAddr("arbiter");
+        slashing.grantRole(slashing.ARBITER_ROLE(), arbiter);
+        address[4] memory callers = [stranger, arbiter, host, address(marketplace)];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(_unauthorized(callers[i], role));
+            slashing.setRulingPeriod(2 days);
+        }
+        assertEq(slashing.rulingPeriod(), RULING);
+    }
+
+    function test_setRulingPeriod_appliesToNewDisputesOnly() public {
+        uint256 first = _disputedJob();
+        uint40 firstRuleBy = uint40(block.timestamp + RULING);
+        vm.warp(block.timestamp + 1 hours);
+        slashing.setRulingPeriod(1 days);
+        uint256 second = _completedJob();
+        vm.expectEmit(address(slashing));
+        emit ISlashing.DisputeOpened(second, renter, host, BOND, EVIDENCE, uint40(block.timestamp + 1 days));
+        vm.prank(renter);
+        marketplace.disputeJob{value: BOND}(second, EVIDENCE);
+        uint40 secondRuleBy = uint40(block.timestamp + 1 days);
+        assertEq(slashing.getDispute(first).ruleBy, firstRuleBy);
+        assertEq(slashing.getDispute(second).ruleBy, secondRuleBy);
+
+        vm.warp(uint256(secondRuleBy) + 1);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlinePassed.selector, second, secondRuleBy));
+        slashing.resolveDispute(second, true);
+        slashing.closeLapsedDispute(second);
+        vm.expectRevert(abi.encodeWithSelector(ISlashing.RulingDeadlineNotPassed.selector, first, firstRuleBy));
+        slashing.closeLapsedDispute(first);
+        slashing.resolveDispute(first, true); // still in time under its own deadline
+        assertEq(uint8(slashing.getDispute(first).status), uint8(ISlashing.DisputeStatus.Upheld));
+    }
+
+    // ---- maxSlashAmount ---------------------------------------------------------------------
+
+    function test_maxSlashAmount_isTheLargestReasonCapped() public {
+        assertEq(slashing.maxSlashAmount(host), 200 ether); // equivocation: 20% of 1000
+        assertEq(slashing.maxSlashAmount(stranger), 0);
+        // unbonding stake counts
+        vm.prank(host);
+        staking.requestUnstake(400 ether);
+        assertEq(slashing.maxSlashAmount(host), 200 ether);
+        _stake(host, 500 ether);
+        assertEq(slashing.maxSlashAmount(host), 300 ether);
+        // the largest over the reasons, whichever it is
+        slashing.setSlashRate(ISlashing.Reason.Equivocation, 0);
+        assertEq(slashing.maxSlashAmount(host), 150 ether); // dispute: 10% of 1500
+        slashing.setSlashRate(ISlashing.Reason.MissedDeadline, 5000);
+        assertEq(slashing.maxSlashAmount(host), 750 ether);
+        assertEq(slashing.maxSlashAmount(host), slashing.slashAmount(host, ISlashing.Reason.MissedDeadline));
+        // capped per incident
+        slashing.setMaxSlashPerIncident(100 ether);
+        assertEq(slashing.maxSlashAmount(host), 100 ether);
+        // every rate zero: nothing
+        slashing.setSlashRate(ISlashing.Reason.MissedDeadline, 0);
+        slashing.setSlashRate(ISlashing.Reason.DisputeUpheld, 0);
+        assertEq(slashing.maxSlashAmount(host), 0);
+    }
+
+    function testFuzz_maxSlashAmount(uint256 stake, uint16 r0, uint16 r1, uint16 r2, uint256 cap) public {
+        stake = bound(stake, 1, 100_000_000 ether);
+        cap = bound(cap, 1, 1e30);
+        uint16[3] memory rates = [uint16(bound(r0, 0, 5000)), uint16(bound(r1, 0, 5000)), uint16(bound(r2, 0, 5000))];
+        _stake(stranger, stake);
+        slashing.setMaxSlashPerIncident(cap);
+        uint256 expected = 0;
+        for (uint8 r; r < 3; ++r) {
+            slashing.setSlashRate(ISlashing.Reason(r), rates[r]);
+            uint256 a = stake * rates[r] / 10_000;
+            if (a > cap) a = cap;
+            if (a > expected) expected = a;
+        }
+        assertEq(slashing.maxSlashAmount(stranger), expected);
+        for (uint8 r; r < 3; ++r) {
+            assertLe(slashing.slashAmount(stranger, ISlashing.Reason(r)), expected);
+        }
     }
 
     // ---- withdrawBond -----------------------------------------------------------------------
@@ -415,7 +710,7 @@ contract SlashingTest is Fixture {
         ReentrantActor r = new ReentrantActor();
         vm.deal(address(r), 1 ether);
         vm.prank(address(r));
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         vm.prank(host);
         marketplace.claimJob(id, host);
         _complete(id, OUTPUT);
@@ -493,7 +788,7 @@ contract SlashingTest is Fixture {
         vm.expectEmit(address(slashing));
         emit ISlashing.EquivocationProven(id, host, reporter, OUTPUT, OUTPUT_B);
         vm.expectEmit(address(reputation));
-        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Equivocation, 1, 500, 300);
+        emit IReputationRegistry.ReputationChanged(host, IReputationRegistry.Outcome.Equivocation, 10_000, 500, 300);
         vm.expectEmit(address(staking));
         emit IStaking.StakeSlashed(host, 200 ether, 0, address(slashing));
         vm.expectEmit(address(slashing));
@@ -530,7 +825,7 @@ contract SlashingTest is Fixture {
         // the host proved OUTPUT on-chain but its operator handed the renter a different result
         uint256 id = _completedJob();
         assertEq(_report(id, hostKey, operatorKey), 200 ether);
-        assertEq(reputation.scoreOf(host), 305); // 505 - 200
+        assertEq(reputation.scoreOf(host), 300); // 500 - 200: completion alone earns nothing
         assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed));
     }
 
@@ -685,16 +980,160 @@ contract SlashingTest is Fixture {
         _expectReportRevert(id, good, foreign, abi.encodeWithSelector(ISlashing.InvalidSigner.selector, recovered, host));
     }
 
-    /// @dev Signers are checked against the operator at report time (documented behaviour).
-    function test_reportEquivocation_formerOperatorNoLongerCounts() public {
+    /// @dev Replaces the old rule (signers checked against the operator at report time only):
+    ///      the operator recorded at claim keeps counting after the host removes it.
+    function test_reportEquivocation_recordedOperatorCountsAfterRemoval() public {
         uint256 id = _claimedJob();
+        assertEq(marketplace.getJob(id).operator, operator);
         bytes memory a = _signResult(operatorKey, id, OUTPUT);
         bytes memory b = _signResult(operatorKey, id, OUTPUT_B);
         vm.prank(host);
         registry.setOperator(address(0));
+        assertFalse(registry.isAuthorized(host, operator));
+        vm.expectEmit(address(slashing));
+        emit ISlashing.EquivocationProven(id, host, reporter, OUTPUT, OUTPUT_B);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(ISlashing.InvalidSigner.selector, operator, host));
-        slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b);
+        assertEq(slashing.reportEquivocation(host, id, OUTPUT, a, OUTPUT_B, b), 200 ether);
+        assertEq(staking.activeStakeOf(host), 800 ether);
+    }
+
+    /// @dev The host rotates its operator after the claim: the old operator's two signatures
+    ///      still slash (it was recorded on the job), whoever claimed.
+    function test_reportEquivocation_oldOperatorAfterRotation() public {
+        address newOp = makeAddr("newOp");
+        uint256 id = _claimedJob(); // claimed by the host: its operator is recorded
+        uint256 id2 = _createJobClaimedBy(operator); // claimed by the operator itself
+        assertEq(marketplace.getJob(id).operator, operator);
+        assertEq(marketplace.getJob(id2).operator, operator);
+        vm.prank(host);
+        registry.setOperator(newOp);
+        assertFalse(registry.isAuthorized(host, operator));
+
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, reporter, 20 ether, 180 ether);
+        assertEq(_report(id, operatorKey, operatorKey), 200 ether);
+        // 20% of the 800 left
+        assertEq(_report(id2, operatorKey, hostKey), 160 ether);
+        assertEq(staking.activeStakeOf(host), 640 ether);
+    }
+
+    /// @dev The host's current operator counts too, also when it was set after the claim, and
+    ///      mixed with the recorded one.
+    function test_reportEquivocation_newOperatorSignaturesCount() public {
+        (address newOp, uint256 newKey) = makeAddrAndKey("newOp");
+        uint256 id = _claimedJob();
+        uint256 id2 = _claimedJob();
+        vm.prank(host);
+        registry.setOperator(newOp);
+        assertEq(marketplace.getJob(id).operator, operator);
+        assertEq(_report(id, newKey, newKey), 200 ether);
+        assertEq(_report(id2, operatorKey, newKey), 160 ether);
+
+        // host2 claimed with no operator at all (none recorded) and appoints one afterwards
+        uint256 e = _createJob();
+        vm.prank(host2);
+        marketplace.claimJob(e, host2);
+        assertEq(marketplace.getJob(e).operator, address(0));
+        vm.prank(host2);
+        registry.setOperator(newOp);
+        bytes memory sa = _signResult(newKey, e, OUTPUT);
+        bytes memory sb = _signResult(host2Key, e, OUTPUT_B);
+        vm.prank(reporter);
+        assertEq(slashing.reportEquivocation(host2, e, OUTPUT, sa, OUTPUT_B, sb), 200 ether);
+    }
+
+    /// @dev An operator that is neither recorded on the job nor current does not count: one
+    ///      recorded on another job, or one in between.
+    function test_reportEquivocation_formerOperatorNeitherRecordedNorCurrent() public {
+        (address op2, uint256 op2Key) = makeAddrAndKey("op2");
+        address op3 = makeAddr("op3");
+        vm.prank(host);
+        registry.setOperator(op2);
+        uint256 id = _claimedJob(); // op2 recorded
+        vm.prank(host);
+        registry.setOperator(op3);
+        // `operator` was the host's operator before this claim, recorded on no job here
+        bytes memory a = _signResult(hostKey, id, OUTPUT);
+        _expectReportRevert(
+            id, a, _signResult(operatorKey, id, OUTPUT_B), abi.encodeWithSelector(ISlashing.InvalidSigner.selector, operator, host)
+        );
+        // op2 is recorded on this job: it counts
+        assertEq(_report(id, op2Key, op2Key), 200 ether);
+
+        // on a job claimed under op3, op2 no longer counts once op3 is rotated out too
+        _stake(host, 200 ether); // back to the minimum to claim again
+        uint256 id2 = _claimedJob();
+        assertEq(marketplace.getJob(id2).operator, op3);
+        vm.prank(host);
+        registry.setOperator(operator);
+        _expectReportRevert(
+            id2, _signResult(op2Key, id2, OUTPUT), _signResult(hostKey, id2, OUTPUT_B),
+            abi.encodeWithSelector(ISlashing.InvalidSigner.selector, op2, host)
+        );
+    }
+
+    /// @dev The host is paid, deregisters and unstakes everything: the report still slashes
+    ///      the unbonding stake, with the recorded operator's signatures and with the host's.
+    function test_reportEquivocation_afterDeregistration_slashesUnbonding() public {
+        uint256 id = _completedJob();
+        uint256 id2 = _completedJob();
+        vm.warp(block.timestamp + 1 days + 1);
+        uint256[] memory ids = new uint256[](2);
+        ids[0] = id;
+        ids[1] = id2;
+        marketplace.releasePayments(ids);
+        vm.startPrank(host);
+        registry.deregister();
+        staking.requestUnstake(MIN_STAKE);
+        vm.stopPrank();
+        assertEq(registry.operatorOf(host), address(0));
+        assertFalse(registry.isAuthorized(host, operator));
+        uint64 releaseAt = uint64(block.timestamp) + 7 days;
+
+        vm.expectEmit(address(staking));
+        emit IStaking.StakeSlashed(host, 0, 200 ether, address(slashing));
+        vm.expectEmit(address(slashing));
+        emit ISlashing.Slashed(host, ISlashing.Reason.Equivocation, id, 200 ether, reporter, 20 ether, 180 ether);
+        assertEq(_report(id, operatorKey, operatorKey), 200 ether);
+        assertEq(_report(id2, hostKey, operatorKey), 160 ether);
+        IStaking.Position memory p = staking.positionOf(host);
+        assertEq(p.active, 0);
+        assertEq(p.unbonding, 640 ether);
+        assertEq(p.releaseAt, releaseAt);
+        assertEq(token.balanceOf(reporter), 36 ether);
+    }
+
+    /// @dev An Open job holds the offered host, not a claimer; a cancelled one was never
+    ///      claimed: neither can be reported, even with the offered host's own signatures.
+    function test_reportEquivocation_reverts_neverClaimed() public {
+        vm.prank(renter);
+        uint256 offered = marketplace.createJob{value: PAYMENT}(
+            MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours), host, 0
+        );
+        assertEq(marketplace.getJob(offered).host, host);
+        bytes memory a = _signResult(hostKey, offered, OUTPUT);
+        bytes memory b = _signResult(hostKey, offered, OUTPUT_B);
+        _expectReportRevert(offered, a, b, abi.encodeWithSelector(ISlashing.NotJobHost.selector, offered, host));
+
+        vm.prank(renter);
+        marketplace.cancelJob(offered);
+        _expectReportRevert(offered, a, b, abi.encodeWithSelector(ISlashing.NotJobHost.selector, offered, host));
+
+        // an offered job that expired unclaimed
+        vm.prank(renter);
+        uint256 lapsed = marketplace.createJob{value: PAYMENT}(
+            MODEL, INPUT, ETH, PAYMENT, uint40(block.timestamp + 1 hours), host, 0
+        );
+        vm.warp(block.timestamp + 1 hours + 1);
+        marketplace.expireJob(lapsed);
+        _expectReportRevert(
+            lapsed,
+            _signResult(hostKey, lapsed, OUTPUT),
+            _signResult(hostKey, lapsed, OUTPUT_B),
+            abi.encodeWithSelector(ISlashing.NotJobHost.selector, lapsed, host)
+        );
+        assertFalse(slashing.equivocationReported(offered));
+        assertEq(staking.activeStakeOf(host), MIN_STAKE);
     }
 
     function test_reportEquivocation_reverts_malformedSignatures() public {

@@ -10,9 +10,17 @@ contract SmokeTest is Fixture {
         marketplace.releasePayments(_ids(id));
         assertEq(uint8(_status(id)), uint8(IJobMarketplace.Status.Paid));
         vm.prank(host);
-        assertEq(marketplace.withdraw(address(0)), PAYMENT);
-        assertEq(host.balance, PAYMENT);
-        assertEq(reputation.scoreOf(host), 504);
+        // 1% fee (0.0005 ether) to the treasury; a tenth of ETH's 0.005 credit fee earns a
+        // tenth of a completion: +0.5 point, carried, so the score still reads 500
+        assertEq(marketplace.withdraw(address(0)), PAYMENT - 0.0005 ether);
+        assertEq(host.balance, PAYMENT - 0.0005 ether);
+        assertEq(marketplace.claimable(treasury, address(0)), 0.0005 ether);
+        assertEq(reputation.scoreOf(host), 500);
+        // a second such job completes the point
+        uint256 id2 = _completedJob();
+        vm.warp(block.timestamp + 1 days + 1);
+        marketplace.releasePayments(_ids(id2));
+        assertEq(reputation.scoreOf(host), 501);
     }
     function test_gas_register() public {
         _stake(stranger, MIN_STAKE);
@@ -22,7 +30,7 @@ contract SmokeTest is Fixture {
         emit log_named_uint("register", g - gasleft());
         vm.prank(renter);
         g = gasleft();
-        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours));
+        uint256 id = marketplace.createJob{value: PAYMENT}(MODEL, INPUT, address(0), PAYMENT, uint40(block.timestamp + 1 hours), address(0), 0);
         emit log_named_uint("create", g - gasleft());
         vm.prank(stranger);
         g = gasleft();

@@ -1,5 +1,6 @@
 //! The deployment manifest (`deploy/<name>.json`): the one place a network's contract addresses
-//! live. Written by the deploy script, read by the indexer, the keeper and the tests.
+//! live. Written by the deploy script, read by the indexer, the keeper and the tests. Its
+//! contract names come from the contract table (`src/table.rs`).
 //!
 //! ```json
 //! {"chainId": 31337, "startBlock": 0, "contracts": {"VouchToken": "0x.."}}
@@ -43,47 +44,42 @@ pub struct Deployment {
     pub contracts: Contracts,
 }
 
-/// The address of every Vouch contract in one deployment. The verifiers are the generated
-/// Halo2 verifiers, one per batch size (1, 16 and 64 jobs per proof).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Contracts {
-    pub vouch_token: Address,
-    pub staking: Address,
-    pub node_registry: Address,
-    pub reputation_registry: Address,
-    pub job_marketplace: Address,
-    pub slashing: Address,
-    pub proof_system: Address,
-    pub timelock_controller: Address,
-    pub vouch_governor: Address,
-    #[serde(rename = "Halo2VerifierB1")]
-    pub halo2_verifier_b1: Address,
-    #[serde(rename = "Halo2VerifierB16")]
-    pub halo2_verifier_b16: Address,
-    #[serde(rename = "Halo2VerifierB64")]
-    pub halo2_verifier_b64: Address,
+// `Contracts` and its `all()`, one field per row of the contract table, both kinds.
+macro_rules! contracts_struct {
+    (
+        contracts: [$(($name:ident, $field:ident, $events:ident, $path:literal, $key:literal)),* $(,)?],
+        verifiers: [$(($verifier:ident, $verifier_key:literal)),* $(,)?] $(,)?
+    ) => {
+        /// The address of every Vouch contract in one deployment. The verifiers are the
+        /// generated Halo2 verifiers, one per batch size (1, 16 and 64 jobs per proof).
+        /// Every field is required: a manifest missing a contract, or naming one more, is
+        /// rejected.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Contracts {
+            $(
+                #[serde(rename = $key)]
+                pub $field: Address,
+            )*
+            $(
+                #[serde(rename = $verifier_key)]
+                pub $verifier: Address,
+            )*
+        }
+
+        impl Contracts {
+            /// The manifest name of every contract, in the table's order (that of [`all`](Self::all)).
+            pub const NAMES: &'static [&'static str] = &[$($key,)* $($verifier_key,)*];
+
+            /// Every contract as (manifest name, address), in a fixed order.
+            pub fn all(&self) -> Vec<(&'static str, Address)> {
+                vec![$(($key, self.$field),)* $(($verifier_key, self.$verifier),)*]
+            }
+        }
+    };
 }
 
-impl Contracts {
-    /// Every contract as (manifest name, address), in a fixed order.
-    pub fn all(&self) -> Vec<(&'static str, Address)> {
-        vec![
-            ("VouchToken", self.vouch_token),
-            ("Staking", self.staking),
-            ("NodeRegistry", self.node_registry),
-            ("ReputationRegistry", self.reputation_registry),
-            ("JobMarketplace", self.job_marketplace),
-            ("Slashing", self.slashing),
-            ("ProofSystem", self.proof_system),
-            ("TimelockController", self.timelock_controller),
-            ("VouchGovernor", self.vouch_governor),
-            ("Halo2VerifierB1", self.halo2_verifier_b1),
-            ("Halo2VerifierB16", self.halo2_verifier_b16),
-            ("Halo2VerifierB64", self.halo2_verifier_b64),
-        ]
-    }
-}
+for_each_contract!(contracts_struct);
 
 impl Deployment {
     /// Reads and validates a manifest: every address must be set.
@@ -176,7 +172,17 @@ mod tests {
             value["contracts"]["Halo2VerifierB16"],
             "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
         );
-        assert_eq!(value["contracts"].as_object().unwrap().len(), 12);
+        let mut keys: Vec<&str> = value["contracts"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut names = Contracts::NAMES.to_vec();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(keys, names, "serialized keys vs the table");
+        assert_eq!(names.len(), 12);
         assert_eq!(Deployment::load(&path).unwrap(), sample());
     }
 
@@ -201,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_fields_and_missing_files() {
+    fn rejects_unknown_and_missing_fields_and_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.json");
         let mut value = serde_json::to_value(sample()).unwrap();
@@ -209,6 +215,18 @@ mod tests {
         std::fs::write(&path, value.to_string()).unwrap();
         let err = Deployment::load(&path).unwrap_err();
         assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["contracts"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ProofSystem");
+        std::fs::write(&path, value.to_string()).unwrap();
+        let err = Deployment::load(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("missing field `ProofSystem`"),
+            "{err}"
+        );
 
         let missing = Deployment::load(dir.path().join("nope.json")).unwrap_err();
         assert!(matches!(missing, ManifestError::Read { .. }), "{missing}");

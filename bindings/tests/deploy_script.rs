@@ -1,14 +1,17 @@
 //! `script/Deploy.s.sol` on a real anvil chain: the manifest it writes names every contract,
-//! every address holds code, the wiring is in place and the deployer keeps no role.
+//! exactly the contracts of the contract table, every address holds code, the wiring is in place
+//! and the deployer keeps no role.
+
+use std::collections::BTreeSet;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use vouch_bindings::Deployment;
 use vouch_bindings::contracts::{
     JobMarketplace, NodeRegistry, ProofSystem, ReputationRegistry, Slashing, Staking,
     TimelockController, VouchToken,
 };
+use vouch_bindings::{Contracts, Deployment};
 
 #[tokio::test]
 async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
@@ -17,6 +20,20 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
     let deployer = PrivateKeySigner::from(anvil.keys()[0].clone()).address();
 
     let d = Deployment::load(&deployed.manifest).expect("a valid manifest");
+    // `load` rejects a missing or an extra contract; this also pins the names to the table.
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&deployed.manifest).unwrap()).unwrap();
+    let written: BTreeSet<&str> = raw["contracts"]
+        .as_object()
+        .expect("a contracts object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let table: BTreeSet<&str> = Contracts::NAMES.iter().copied().collect();
+    assert_eq!(
+        written, table,
+        "Deploy.s.sol's _writeManifest vs the contract table"
+    );
     assert_eq!(d.chain_id, 31337);
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
     let head = provider.get_block_number().await.unwrap();
@@ -60,6 +77,14 @@ async fn deploy_script_writes_a_manifest_of_live_wired_contracts() {
             .call()
             .await
             .unwrap()
+    );
+    // VOUCH is a payment asset priced so that buying reputation costs the minimum stake.
+    assert!(market.tokenAllowed(c.vouch_token).call().await.unwrap());
+    let fees = market.assetFees(c.vouch_token).call().await.unwrap();
+    let vouch = U256::from(10u64).pow(U256::from(18));
+    assert_eq!(
+        (U256::from(fees.minFee), U256::from(fees.creditFee)),
+        (vouch, U256::from(1000u64) * vouch / U256::from(80u64))
     );
     let staking = Staking::new(c.staking, &provider);
     assert!(

@@ -279,9 +279,18 @@ async fn full_flow_create_claim_prove_submit_and_get_paid_after_the_dispute_wind
     let event = released
         .decoded_log::<JobMarketplace::PaymentReleased>()
         .expect("PaymentReleased");
+    // The default protocol fee is 1% (above ETH's 0.0001 ETH minimum); a fee of a tenth of
+    // ETH's 0.005 ETH credit fee earns a tenth of a completion's reputation.
+    let fee = U256::from(PAYMENT_WEI / 100);
+    let host_amount = U256::from(PAYMENT_WEI) - fee;
     assert_eq!(
-        (event.host, event.hostAmount, event.fee),
-        (world.host, U256::from(PAYMENT_WEI), U256::ZERO)
+        (
+            event.host,
+            event.hostAmount,
+            event.fee,
+            event.reputationWeight
+        ),
+        (world.host, host_amount, fee, U256::from(1_000))
     );
     assert_eq!(market.getJob(id).call().await.unwrap().status, 5, "Paid");
 
@@ -293,11 +302,11 @@ async fn full_flow_create_claim_prove_submit_and_get_paid_after_the_dispute_wind
     )
     .await;
     let after = world.provider.get_balance(world.host).await.unwrap();
-    let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+    let gas_cost = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
     assert_eq!(
-        after + fee - before,
-        U256::from(PAYMENT_WEI),
-        "the host received exactly the payment"
+        after + gas_cost - before,
+        host_amount,
+        "the host received exactly the payment less the protocol fee"
     );
     assert_eq!(
         market.activeJobsOf(world.host).call().await.unwrap(),

@@ -8,7 +8,8 @@ import {IStaking} from "../../contracts/interfaces/IStaking.sol";
 import {ISlashing} from "../../contracts/interfaces/ISlashing.sol";
 
 /// @notice Stateful invariants of the whole protocol, driven by `ProtocolHandler` (3 hosts with
-///         operator keys, 3 renters paying in ETH and in the fixture's ERC20 `usd`, a reporter,
+///         operator keys, 3 renters paying in ETH and in the fixture's ERC20 `usd`, hosts and
+///         operators renting too (self-dealt jobs), a reporter, a guardian with lapsing pauses,
 ///         and an outsider whose signatures must never count). The handler keeps an
 ///         independent model; see its doc for how calls are chosen and checked.
 ///
@@ -18,6 +19,7 @@ contract ProtocolInvariantTest is Fixture {
     uint256 internal constant N_RENTERS = 3;
     uint256 internal constant HOST_VOUCH = 60_000 ether;
     uint256 internal constant RENTER_ETH = 10_000 ether;
+    uint256 internal constant SELF_DEALER_ETH = 1000 ether; // hosts and operators rent too
 
     ProtocolHandler internal handler;
     address internal constant ETH = address(0);
@@ -43,6 +45,12 @@ contract ProtocolInvariantTest is Fixture {
         }
         a.reporter = makeAddr("reporter");
         (a.outsider, a.outsiderKey) = makeAddrAndKey("outsider");
+        a.guardian = makeAddr("guardian");
+        marketplace.grantRole(marketplace.GUARDIAN_ROLE(), a.guardian);
+        for (uint256 i = 0; i < N_HOSTS; ++i) {
+            vm.deal(a.hosts[i], SELF_DEALER_ETH);
+            vm.deal(a.operators[i], SELF_DEALER_ETH);
+        }
 
         for (uint256 i = 0; i < N_RENTERS; ++i) {
             vm.deal(a.renters[i], RENTER_ETH);
@@ -85,6 +93,7 @@ contract ProtocolInvariantTest is Fixture {
         assertEq(handler.unexpectedReverts(), 0, handler.lastDisagreement());
         assertEq(handler.unexpectedSuccesses(), 0, handler.lastDisagreement());
         assertEq(handler.wrongReturnValues(), 0, handler.lastDisagreement());
+        assertEq(handler.wrongRevertReasons(), 0, handler.lastDisagreement());
     }
 
     // ---- staking -----------------------------------------------------------------------------
@@ -106,6 +115,33 @@ contract ProtocolInvariantTest is Fixture {
         assertEq(token.balanceOf(address(staking)), staking.totalStaked(), "staking balance != totalStaked");
         assertEq(staking.totalStaked(), sum, "totalStaked != sum of positions");
         assertEq(sum, modelSum, "positions != model");
+    }
+
+    /// @notice The withdrawal lock never exceeds what a slash could take: lockedStakeOf <=
+    ///         slashableStakeOf for every staker, and it is the model's jobs x largest slash
+    ///         (computed on the slash base).
+    function invariant_lockedStakeWithinSlashable() public view {
+        address[] memory hosts = handler.hosts();
+        for (uint256 i = 0; i < hosts.length; ++i) {
+            uint256 locked = staking.lockedStakeOf(hosts[i]);
+            assertLe(locked, staking.slashableStakeOf(hosts[i]), "locked above slashable");
+            assertEq(locked, handler.gLocked(hosts[i]), "locked != model");
+            if (marketplace.activeJobsOf(hosts[i]) == 0) assertEq(locked, 0, "locked without jobs");
+        }
+    }
+
+    /// @notice Every host's slash base is the model's: the larger of its slashable stake and the
+    ///         base a withdrawal during unfinished jobs fixed (the slashable stake before it),
+    ///         kept until a stake, unstake request or withdrawal with no unfinished job clears
+    ///         it (the handler also checks each SlashBaseSet event against the model). It never
+    ///         falls below the slashable stake, and the lock is sized on it.
+    function invariant_slashBaseFollowsTheModel() public view {
+        address[] memory hosts = handler.hosts();
+        for (uint256 i = 0; i < hosts.length; ++i) {
+            uint256 base = staking.slashBaseOf(hosts[i]);
+            assertEq(base, handler.gSlashBaseOf(hosts[i]), "slash base != model");
+            assertGe(base, staking.slashableStakeOf(hosts[i]), "slash base below slashable");
+        }
     }
 
     // ---- marketplace -------------------------------------------------------------------------
@@ -160,6 +196,7 @@ contract ProtocolInvariantTest is Fixture {
     ///         operators, the pause and every recorded pause window are as the model says.
     function invariant_activeJobsAndRegistration() public view {
         assertEq(marketplace.paused(), handler.gPaused(), "paused");
+        assertEq(marketplace.guardianPauseEnds(), handler.gGuardianEnds(), "guardian pause end");
         uint256 pauses = marketplace.pauseCount();
         assertEq(pauses, handler.gPauseCount(), "pause count");
         for (uint256 i = 0; i < pauses; ++i) {
@@ -197,8 +234,14 @@ contract ProtocolInvariantTest is Fixture {
             assertEq(j.host, g.host, "host != model");
             assertEq(j.renter, g.renter, "renter != model");
             assertEq(j.payment, g.payment, "payment != model");
-            assertEq(j.feeBps, g.feeBps, "fee != model");
+            assertEq(j.fee, g.fee, "fee != model");
             assertEq(j.completedAt, g.completedAt, "completedAt != model");
+            assertEq(j.operator, g.operator, "recorded operator != model");
+            assertEq(j.minReputation, g.minRep, "minReputation != model");
+            assertEq(uint8(j.dispute), uint8(g.dispute), "job dispute state != model");
+            ISlashing.Dispute memory d = slashing.getDispute(id);
+            assertEq(uint8(d.status), uint8(g.dispute), "slashing dispute state != job's");
+            if (d.status != ISlashing.DisputeStatus.None) assertEq(d.ruleBy, g.ruleBy, "ruleBy != model");
             if (j.status == IJobMarketplace.Status.Completed || j.status == IJobMarketplace.Status.Disputed) {
                 assertEq(marketplace.disputeWindowEnd(id), handler.gWindowEnd(id), "dispute window end != model");
             }
@@ -222,6 +265,23 @@ contract ProtocolInvariantTest is Fixture {
     }
 
     // ---- reputation --------------------------------------------------------------------------
+
+    /// @notice Every host's score is the model's: reputation moves only at release (weighted by
+    ///         fee / creditFee, zero for self-dealt, upheld, lapsed and usd jobs, summed per run
+    ///         of one host, fractions carried) and by penalties, decaying toward 500 between.
+    function invariant_scoresFollowTheModel() public view {
+        address[] memory hosts = handler.hosts();
+        for (uint256 i = 0; i < hosts.length; ++i) {
+            assertEq(reputation.scoreOf(hosts[i]), handler.gScoreOf(hosts[i]), "score != model");
+        }
+    }
+
+    /// @notice A host's score never changed in a call in which the model recorded no outcome for
+    ///         it: completions, self-dealt releases and other zero-weight releases leave it
+    ///         alone (checked around every call, at the call's own time, so decay is excluded).
+    function invariant_reputationMovesOnlyWithCause() public view {
+        assertEq(handler.unexplainedScoreMoves(), 0, handler.lastDisagreement());
+    }
 
     /// @notice Every score stays in 0..1000 at all times (the handler warps), with and without
     ///         the stake boost, and the boost never exceeds its cap.
@@ -260,6 +320,38 @@ contract ProtocolInvariantTest is Fixture {
         assertEq(open, handler.gOpenBonds(), "open bonds != model");
         assertEq(address(slashing).balance, handler.gBondsPaidIn() - handler.gBondsPaidOut(), "bonds in - out");
         assertEq(token.balanceOf(address(slashing)), 0, "slashing kept VOUCH");
+    }
+
+    /// @notice Every dispute ends: ruleBy = openedAt + 14 days (the ruling period) for every open
+    ///         one, and an open dispute past its ruleBy can be closed by anyone right now (tried
+    ///         on a snapshot, so the run goes on unchanged: the job is then Completed and the
+    ///         bond the host's) while the arbiter can no longer rule. So no dispute outlives
+    ///         openedAt + 14 days by more than the block that closes it. Before ruleBy the
+    ///         handler's own calls check that the arbiter can rule and nobody can close.
+    function invariant_everyOpenDisputeCanEnd() public {
+        uint256 n = marketplace.jobCount();
+        for (uint256 id = 1; id <= n; ++id) {
+            ISlashing.Dispute memory d = slashing.getDispute(id);
+            if (d.status != ISlashing.DisputeStatus.Open) continue;
+            assertEq(uint256(d.ruleBy), uint256(d.openedAt) + 14 days, "ruleBy != openedAt + ruling period");
+            // Up to ruleBy the handler's calls check the arbiter's ruling (and that closing is
+            // refused); the snapshot is only paid for the rare dispute past its deadline.
+            if (block.timestamp <= d.ruleBy) continue;
+            uint256 snap = vm.snapshotState();
+            uint256 hostBond = slashing.bondBalance(d.host);
+            vm.prank(handler.reporter());
+            try slashing.closeLapsedDispute(id) {
+                assertEq(uint8(marketplace.getJob(id).status), uint8(IJobMarketplace.Status.Completed), "lapsed job not Completed");
+                assertEq(slashing.bondBalance(d.host), hostBond + d.bond, "lapsed bond not the host's");
+            } catch {
+                assertTrue(false, "closeLapsedDispute reverted past ruleBy");
+            }
+            vm.revertToState(snap);
+            try slashing.resolveDispute(id, true) {
+                assertTrue(false, "ruled after ruleBy");
+            } catch {}
+            vm.revertToState(snap);
+        }
     }
 
     // ---- summary -----------------------------------------------------------------------------

@@ -99,7 +99,7 @@ abstract contract Fixture is Test, SystemDeployer {
 
     function _createJob(bytes32 model, uint40 deadline) internal returns (uint256 jobId) {
         vm.prank(renter);
-        jobId = marketplace.createJob{value: PAYMENT}(model, INPUT, address(0), PAYMENT, deadline);
+        jobId = marketplace.createJob{value: PAYMENT}(model, INPUT, address(0), PAYMENT, deadline, address(0), 0);
     }
 
     function _claimedJob() internal returns (uint256 jobId) {

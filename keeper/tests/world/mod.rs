@@ -148,6 +148,8 @@ impl World {
                     Address::ZERO,
                     alloy::primitives::Uint::from(PAYMENT_WEI),
                     alloy::primitives::Uint::from(deadline),
+                    Address::ZERO, // open market
+                    0,             // no minimum reputation
                 )
                 .value(payment)
                 .from(self.renter),

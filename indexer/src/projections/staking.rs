@@ -1,0 +1,84 @@
+//! Staking -> `stakes`.
+
+use vouch_bindings::contracts::Staking::StakingEvents as E;
+
+use super::state::{LogMeta, State};
+use super::util::{add, addr, dec, row, secs, sub};
+use crate::store::entity::stake;
+
+fn blank(chain_id: i64, address: String) -> stake::Model {
+    stake::Model {
+        chain_id,
+        address,
+        active: "0".into(),
+        unbonding: "0".into(),
+        release_at: None,
+        slashed_total: "0".into(),
+        withdrawn_total: "0".into(),
+        block: 0,
+    }
+}
+
+pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
+    let chain = state.chain_id;
+    let s = match event {
+        E::Staked(e) => {
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
+            s.active = dec(e.active);
+            s
+        }
+        E::UnstakeRequested(e) => {
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
+            s.active = sub(&s.active, e.amount);
+            s.unbonding = dec(e.unbonding);
+            s.release_at = Some(secs(e.releaseAt));
+            s
+        }
+        E::Withdrawn(e) => {
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
+            s.unbonding = sub(&s.unbonding, e.amount);
+            s.withdrawn_total = add(&s.withdrawn_total, e.amount);
+            // A partial withdrawal (the lock kept some) leaves the rest unbonding, same release.
+            if s.unbonding == "0" {
+                s.release_at = None;
+            }
+            s
+        }
+        E::StakeSlashed(e) => {
+            let s = row!(
+                state,
+                Stake,
+                "stakes",
+                addr(e.staker),
+                blank(chain, addr(e.staker))
+            );
+            s.active = sub(&s.active, e.fromActive);
+            s.unbonding = sub(&s.unbonding, e.fromUnbonding);
+            s.slashed_total = add(
+                &s.slashed_total,
+                e.fromActive.saturating_add(e.fromUnbonding),
+            );
+            s
+        }
+        _ => return,
+    };
+    s.block = meta.block_number as i64;
+}

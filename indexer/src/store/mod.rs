@@ -1,0 +1,36 @@
+//! Storage: the sea-orm entities, their migrations, and the seams the rest of the crate uses:
+//! [`IndexWriter`] (what the indexer writes) and the read side the GraphQL crate queries.
+//! The traits are apart from their implementation ([`SeaStore`], one sea-orm implementation
+//! for both SQLite and PostgreSQL), as reth splits `storage-api` from `provider`.
+
+pub mod entity;
+mod journal;
+pub mod migration;
+mod row;
+mod sea;
+mod table;
+mod writer;
+
+pub use row::{PROJECTION_TABLES, Row, RowKey};
+pub use sea::SeaStore;
+pub use writer::{Commit, IndexWriter, Rollback, UndoEntry};
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("database URL {url} is not supported: use sqlite://FILE or postgres://USER@HOST/DB")]
+    UnsupportedUrl { url: String },
+    #[error("stored row of {table} is corrupt: {source}")]
+    CorruptRow {
+        table: &'static str,
+        source: serde_json::Error,
+    },
+    /// An undo entry whose key is not the primary key of a projection row (see [`Row::key`]);
+    /// rejected when the commit carrying it is written, so the journal can always be replayed.
+    #[error("undo entry for {table} has key {key:?}, which is not a primary key of that table")]
+    BadUndoKey { table: String, key: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
