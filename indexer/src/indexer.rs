@@ -106,6 +106,7 @@ pub struct Indexer<S> {
     events: u64,
     last_reorg: Option<(i64, i64)>,
     progress: Option<ProgressFn>,
+    heads: Option<crate::source::Heads>,
 }
 
 impl<S: IndexWriter> Indexer<S> {
@@ -160,6 +161,7 @@ impl<S: IndexWriter> Indexer<S> {
             events: 0,
             last_reorg,
             progress: None,
+            heads: None,
         })
     }
 
@@ -207,9 +209,22 @@ impl<S: IndexWriter> Indexer<S> {
             if self.cfg.until_head && self.next > self.head {
                 return Ok(());
             }
+            if self.heads.is_none() {
+                self.heads = self.source.subscribe_heads().await;
+            }
+            // A websocket head wakes the loop at once; the poll interval stays as a floor
+            // under a silent subscription (and is the only clock over HTTP).
+            let wait = async {
+                match &mut self.heads {
+                    Some(heads) => {
+                        let _ = tokio::time::timeout(self.cfg.poll * 10, heads.recv()).await;
+                    }
+                    None => tokio::time::sleep(self.cfg.poll).await,
+                }
+            };
             tokio::select! {
                 _ = &mut stop => return Ok(()),
-                _ = tokio::time::sleep(self.cfg.poll) => {}
+                _ = wait => {}
             }
         }
     }

@@ -46,7 +46,12 @@ pub struct ChainSource {
     provider: DynProvider,
     addresses: Vec<Address>,
     backoff: Backoff,
+    /// Connected by websocket: new heads arrive by `eth_subscribe`.
+    websocket: bool,
 }
+
+/// New-head notifications of a websocket connection.
+pub type Heads = alloy::pubsub::Subscription<alloy::rpc::types::Header>;
 
 impl ChainSource {
     /// Connects to `url` (http(s):// or ws(s)://) for the logs of `addresses`.
@@ -75,7 +80,9 @@ impl ChainSource {
         } else {
             return Err(bad("use http://, https://, ws:// or wss://".into()));
         };
-        Ok(Self::new(provider, addresses, backoff))
+        let mut source = Self::new(provider, addresses, backoff);
+        source.websocket = url.starts_with("ws");
+        Ok(source)
     }
 
     pub fn new(provider: DynProvider, addresses: Vec<Address>, backoff: Backoff) -> Self {
@@ -83,6 +90,22 @@ impl ChainSource {
             provider,
             addresses,
             backoff,
+            websocket: false,
+        }
+    }
+
+    /// A `newHeads` subscription when connected by websocket (None over HTTP, or when the
+    /// node refuses it: the indexer then polls).
+    pub async fn subscribe_heads(&self) -> Option<Heads> {
+        if !self.websocket {
+            return None;
+        }
+        match self.provider.subscribe_blocks().await {
+            Ok(sub) => Some(sub),
+            Err(e) => {
+                warn!(error = %e, "newHeads subscription refused; polling instead");
+                None
+            }
         }
     }
 
