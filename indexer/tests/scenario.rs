@@ -278,7 +278,7 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
     // Jobs. ETH at the world's 0.05 ETH, VOUCH at 20 VOUCH (its minimum fee, 1 VOUCH, applies).
     let eth = world::PAYMENT_WEI as u128;
     let vch = 20_000_000_000_000_000_000u128;
-    let cancelled = create(w, p, ETH, eth, "cancel me", Address::ZERO).await;
+    let cancelled = create(w, p, ETH, eth, "cancel me", w.host).await;
     mined(market.cancelJob(cancelled).from(w.renter)).await;
     let unclaimed = create(w, p, ETH, eth, "nobody claims", x.host2).await;
     let missed = create(w, p, ETH, eth, "missed deadline", Address::ZERO).await;
@@ -314,10 +314,10 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
             .map(|j| U256::from_be_bytes(j.job_id.0).to::<u64>())
             .collect()
     };
+    script.batches.push((h(r16.transaction_hash), ids(&batch)));
     script
         .batches
-        .push((h(r16.transaction_hash), ids(&batch)));
-    script.batches.push((h(r1.transaction_hash), ids(&[single])));
+        .push((h(r1.transaction_hash), ids(&[single])));
     let bid = |i: usize| U256::from_be_bytes(batch[i].job_id.0);
 
     // Disputes on batch jobs 1 (upheld), 3 (rejected) and 4 (lapses); the arbiter is the
@@ -332,7 +332,10 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
         )
         .await;
     }
-    x.unsigned.anvil_impersonate_account(timelock).await.unwrap();
+    x.unsigned
+        .anvil_impersonate_account(timelock)
+        .await
+        .unwrap();
     x.unsigned
         .anvil_set_balance(timelock, parse_ether("10").unwrap())
         .await
@@ -377,6 +380,9 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
     for id in [unclaimed, missed, equivocated] {
         mined(market.expireJob(id).from(w.stranger)).await;
     }
+    // Host 1 unbonds all its (slashed) stake while it still has unfinished jobs.
+    let active = staking.positionOf(w.host).call().await.unwrap().active;
+    mined(staking.requestUnstake(U256::from(active)).from(w.host)).await;
 
     // Past the dispute window and the voting delay: payments released, withdrawals, votes.
     w.advance(DAY).await;
@@ -404,8 +410,13 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
     w.advance(5 * DAY).await;
     let desc_hash = keccak256(&description);
     mined(
-        gov.queue(targets.clone(), values.clone(), calldatas.clone(), desc_hash)
-            .from(w.stranger),
+        gov.queue(
+            targets.clone(),
+            values.clone(),
+            calldatas.clone(),
+            desc_hash,
+        )
+        .from(w.stranger),
     )
     .await;
     w.advance(2 * DAY + 1).await;
@@ -416,6 +427,16 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
     .await;
     assert_eq!(market.protocolFeeBps().call().await.unwrap(), 200);
     mined(staking.withdraw().from(w.stranger)).await;
+    // Host 1's unfinished jobs (one unpaid, one disputed) keep part of it locked.
+    let withdrawn = mined(staking.withdraw().from(w.host)).await;
+    let amount = withdrawn
+        .decoded_log::<Staking::Withdrawn>()
+        .expect("Withdrawn")
+        .amount;
+    assert!(
+        amount > U256::ZERO && amount < U256::from(active),
+        "a partial withdrawal"
+    );
     // A job at the new fee, left open.
     create(w, p, ETH, eth, "at the new fee", Address::ZERO).await;
     mined(token.transfer(w.renter, vouch(5)).from(x.voter)).await;
@@ -462,15 +483,22 @@ async fn run_scenario(w: &World, x: &Actors) -> Script {
     script
 }
 
-/// Indexes the chain up to its head into `store`.
+/// Indexes the chain up to its head into `store`: a backfill up to 8 blocks below the head,
+/// then block by block.
 async fn index<S: IndexWriter>(w: &World, store: S) -> Indexer<S> {
+    index_with(w, store, 8).await
+}
+
+/// Indexes the chain up to its head with a reorg window of `window` blocks (a window longer
+/// than the chain follows every block, journaling each change).
+async fn index_with<S: IndexWriter>(w: &World, store: S, window: u64) -> Indexer<S> {
     let book = AddressBook::new(&w.deployment);
     let source = ChainSource::connect(&w.anvil.endpoint(), book.addresses(), Backoff::default())
         .await
         .unwrap();
     let cfg = IndexerConfig {
         until_head: true,
-        reorg_window: 8,
+        reorg_window: window,
         ..IndexerConfig::default()
     };
     let mut indexer = Indexer::open(source, store, &w.deployment, cfg)
@@ -500,12 +528,7 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
         .unwrap();
     let chain: BTreeSet<(String, i64)> = logs
         .iter()
-        .map(|l| {
-            (
-                h(l.transaction_hash.unwrap()),
-                l.log_index.unwrap() as i64,
-            )
-        })
+        .map(|l| (h(l.transaction_hash.unwrap()), l.log_index.unwrap() as i64))
         .collect();
     let events = event::Entity::find().all(conn).await.unwrap();
     assert_eq!(events.len(), logs.len(), "one event row per log");
@@ -643,7 +666,11 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
         let ctx = format!("host {}", hst.address);
         assert_eq!(hst.endpoint, g.endpoint, "{ctx}");
         assert_eq!(hst.region, region_text(g.region), "{ctx}");
-        assert_eq!(dec(&hst.price_per_token), U256::from(g.pricePerToken), "{ctx}");
+        assert_eq!(
+            dec(&hst.price_per_token),
+            U256::from(g.pricePerToken),
+            "{ctx}"
+        );
         assert_eq!(
             hst.operator.clone().unwrap_or_else(|| a(Address::ZERO)),
             a(g.operator),
@@ -701,8 +728,16 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
         let g = staking.positionOf(addr).call().await.unwrap();
         let ctx = format!("stake of {}", s.address);
         assert_eq!(dec(&s.active), U256::from(g.active), "{ctx}: active");
-        assert_eq!(dec(&s.unbonding), U256::from(g.unbonding), "{ctx}: unbonding");
-        assert_eq!(s.release_at.unwrap_or(0) as u64, g.releaseAt, "{ctx}: releaseAt");
+        assert_eq!(
+            dec(&s.unbonding),
+            U256::from(g.unbonding),
+            "{ctx}: unbonding"
+        );
+        assert_eq!(
+            s.release_at.unwrap_or(0) as u64,
+            g.releaseAt,
+            "{ctx}: releaseAt"
+        );
         let slashed: U256 = slashes
             .iter()
             .filter(|x| x.host == s.address)
@@ -723,7 +758,14 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
             "bond" => slashing.bondBalance(acct).call().await.unwrap(),
             other => panic!("ledger {other}"),
         };
-        assert_eq!(dec(&b.amount), onchain, "{} {} {}", b.ledger, b.account, b.token);
+        assert_eq!(
+            dec(&b.amount),
+            onchain,
+            "{} {} {}",
+            b.ledger,
+            b.account,
+            b.token
+        );
         assert_eq!(
             dec(&b.credited_total) - dec(&b.withdrawn_total),
             onchain,
@@ -837,11 +879,12 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
                 .unwrap()
         );
     }
-    let fee = parameter::Entity::find_by_id((31337i64, "JobMarketplace".into(), "ProtocolFeeSet".into()))
-        .one(conn)
-        .await
-        .unwrap()
-        .expect("ProtocolFeeSet parameter");
+    let fee =
+        parameter::Entity::find_by_id((31337i64, "JobMarketplace".into(), "ProtocolFeeSet".into()))
+            .one(conn)
+            .await
+            .unwrap()
+            .expect("ProtocolFeeSet parameter");
     let v: serde_json::Value = serde_json::from_str(&fee.value).unwrap();
     assert_eq!(v["feeBps"].to_string().trim_matches('"'), "200", "{v}");
 
@@ -889,7 +932,10 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
     let batches = batch::Entity::find().all(conn).await.unwrap();
     assert_eq!(batches.len(), script.batches.len());
     for (tx, ids) in &script.batches {
-        let b = batches.iter().find(|b| &b.tx_hash == tx).expect("batch row");
+        let b = batches
+            .iter()
+            .find(|b| &b.tx_hash == tx)
+            .expect("batch row");
         let stored: Vec<u64> = serde_json::from_str(&b.job_ids).unwrap();
         assert_eq!(&stored, ids, "batch {tx}");
         assert_eq!(b.job_count as usize, ids.len());
@@ -899,7 +945,10 @@ async fn check(w: &World, x: &Actors, script: &Script, conn: &DatabaseConnection
         }
     }
     assert_eq!(
-        batches.iter().map(|b| b.batch_size).collect::<BTreeSet<_>>(),
+        batches
+            .iter()
+            .map(|b| b.batch_size)
+            .collect::<BTreeSet<_>>(),
         [1, 16].into()
     );
 
@@ -937,6 +986,17 @@ async fn a_scripted_history_of_every_contract_indexes_to_the_chain_s_own_view() 
     let d_sqlite = sqlite.store().digest(31337).await.unwrap();
     let d_pg = pg.store().digest(31337).await.unwrap();
     assert_eq!(d_sqlite, d_pg, "SQLite and PostgreSQL hold the same rows");
+
+    // Following every block (the journaled path) folds to the same rows as the backfill.
+    let followed_db = vouch_testkit::FreshSqlite::create();
+    let followed = index_with(
+        &w,
+        SeaStore::connect(&followed_db.url).await.unwrap(),
+        head + 10,
+    )
+    .await;
+    assert_eq!(followed.store().digest(31337).await.unwrap(), d_sqlite);
+    drop(followed);
 
     // Indexing again on the same stores changes nothing.
     drop((sqlite, pg));
