@@ -35,7 +35,7 @@ use vouch_indexer::store::entity::{
 use vouch_indexer::store::{IndexWriter, SeaStore};
 use vouch_indexer::{Indexer, IndexerConfig};
 use vouch_keeper::prover::{JobTuple, Proof};
-use world::{PROOF_GAS_LIMIT, World, mined, model};
+use world::{PROOF_GAS_LIMIT, World, model};
 
 type Receipt = <alloy::network::Ethereum as alloy::network::Network>::ReceiptResponse;
 
@@ -55,6 +55,29 @@ const STATUS: [&str; 9] = [
 ];
 /// Slashing's `DisputeStatus`, by value.
 const DISPUTE: [&str; 5] = ["None", "Open", "Upheld", "Rejected", "Lapsed"];
+
+/// Explicit gas for every transaction: an estimate made at one block time can fall short at
+/// the next (gas that depends on the clock, e.g. the reputation decay series).
+const GAS_LIMIT: u64 = 3_000_000;
+
+/// Sends `call` with [`GAS_LIMIT`] and asserts it succeeded; a revert is replayed on the parent
+/// block for its reason.
+async fn mined<P: Provider + Clone, D: alloy::contract::CallDecoder + Clone>(
+    call: alloy::contract::CallBuilder<P, D>,
+) -> Receipt {
+    let call = call.gas(GAS_LIMIT);
+    let replay = call.clone();
+    let r = call.send().await.unwrap().get_receipt().await.unwrap();
+    if !r.status() {
+        let parent = r.block_number.unwrap() - 1;
+        let why = replay.block(BlockId::number(parent)).call_raw().await;
+        panic!(
+            "transaction {} reverted (gas used {}); replayed: {why:?}",
+            r.transaction_hash, r.gas_used
+        );
+    }
+    r
+}
 
 fn a(x: Address) -> String {
     x.to_checksum(None)
