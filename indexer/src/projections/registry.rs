@@ -31,19 +31,17 @@ fn set_models(h: &mut host::Model, list: Vec<String>) {
     h.models = serde_json::to_string(&list).expect("a list of strings serializes");
 }
 
+/// The host's row, created blank on first sight.
+fn host(state: &mut State, address: alloy::primitives::Address) -> &mut host::Model {
+    let (chain, address) = (state.chain_id, addr(address));
+    row!(state, Host, "hosts", address.clone(), blank(chain, address))
+}
+
 pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
-    let chain = state.chain_id;
     let at = meta.block_timestamp as i64;
-    let host_of = |a| addr(a);
     let h = match event {
         E::NodeRegistered(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             h.endpoint = e.endpoint.clone();
             h.region = region(e.region);
             h.price_per_token = dec(e.pricePerToken);
@@ -57,39 +55,21 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             h
         }
         E::NodeUpdated(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             h.endpoint = e.endpoint.clone();
             h.region = region(e.region);
             h.price_per_token = dec(e.pricePerToken);
             h
         }
         E::ModelAdded(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             let mut list = models(&h.models);
             list.push(hash(e.modelHash));
             set_models(h, list);
             h
         }
         E::ModelRemoved(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             let gone = hash(e.modelHash);
             set_models(
                 h,
@@ -101,13 +81,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             h
         }
         E::NodeDeregistered(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             h.registered = false;
             h.deregistered_at = Some(at);
             h.operator = None;
@@ -115,24 +89,12 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             h
         }
         E::Heartbeat(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             h.last_heartbeat = Some(secs(e.at.to::<u64>()));
             h
         }
         E::OperatorSet(e) => {
-            let h = row!(
-                state,
-                Host,
-                "hosts",
-                host_of(e.host),
-                blank(chain, host_of(e.host))
-            );
+            let h = host(state, e.host);
             h.operator = opt_addr(e.operator);
             h
         }

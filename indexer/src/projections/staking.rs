@@ -19,41 +19,34 @@ fn blank(chain_id: i64, address: String) -> stake::Model {
     }
 }
 
+/// The staker's row, created blank on first sight.
+fn stake(state: &mut State, staker: alloy::primitives::Address) -> &mut stake::Model {
+    let (chain, address) = (state.chain_id, addr(staker));
+    row!(
+        state,
+        Stake,
+        "stakes",
+        address.clone(),
+        blank(chain, address)
+    )
+}
+
 pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
-    let chain = state.chain_id;
     let s = match event {
         E::Staked(e) => {
-            let s = row!(
-                state,
-                Stake,
-                "stakes",
-                addr(e.staker),
-                blank(chain, addr(e.staker))
-            );
+            let s = stake(state, e.staker);
             s.active = dec(e.active);
             s
         }
         E::UnstakeRequested(e) => {
-            let s = row!(
-                state,
-                Stake,
-                "stakes",
-                addr(e.staker),
-                blank(chain, addr(e.staker))
-            );
+            let s = stake(state, e.staker);
             s.active = sub(&s.active, e.amount);
             s.unbonding = dec(e.unbonding);
             s.release_at = Some(secs(e.releaseAt));
             s
         }
         E::Withdrawn(e) => {
-            let s = row!(
-                state,
-                Stake,
-                "stakes",
-                addr(e.staker),
-                blank(chain, addr(e.staker))
-            );
+            let s = stake(state, e.staker);
             s.unbonding = sub(&s.unbonding, e.amount);
             s.withdrawn_total = add(&s.withdrawn_total, e.amount);
             // A partial withdrawal (the lock kept some) leaves the rest unbonding, same release.
@@ -63,13 +56,7 @@ pub fn apply(state: &mut State, meta: &LogMeta, event: &E) {
             s
         }
         E::StakeSlashed(e) => {
-            let s = row!(
-                state,
-                Stake,
-                "stakes",
-                addr(e.staker),
-                blank(chain, addr(e.staker))
-            );
+            let s = stake(state, e.staker);
             s.active = sub(&s.active, e.fromActive);
             s.unbonding = sub(&s.unbonding, e.fromUnbonding);
             s.slashed_total = add(
