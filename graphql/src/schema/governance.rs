@@ -207,7 +207,7 @@ impl GovernanceQuery {
         &self,
         ctx: &Context<'_>,
         state: Option<ProposalState>,
-        #[graphql(default)] direction: Direction,
+        #[graphql(desc = "default DESC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -227,7 +227,7 @@ impl GovernanceQuery {
                 (vec![K::I(p.row.created_block), a, b], p)
             })
             .collect();
-        Ok(memory_page(items, direction == Direction::Desc, &PageArgs::new(first, after, last, before), 3, |p| p)?)
+        Ok(memory_page(items, direction.unwrap_or(Direction::Desc) == Direction::Desc, &PageArgs::new(first, after, last, before), 3, |p| p)?)
     }
 
     async fn proposal(&self, ctx: &Context<'_>, id: BigInt) -> async_graphql::Result<Option<Proposal>> {

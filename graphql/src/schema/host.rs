@@ -144,13 +144,13 @@ impl Host {
     async fn reputation_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "Direction::Asc")] direction: Direction,
+        #[graphql(desc = "default ASC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<ReputationChange>> {
-        reputation::history(ctx, &self.0.address, direction, &PageArgs::new(first, after, last, before)).await
+        reputation::history(ctx, &self.0.address, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
     }
     /// Stake changes with the position after each (oldest first by default).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -158,13 +158,13 @@ impl Host {
     async fn stake_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "Direction::Asc")] direction: Direction,
+        #[graphql(desc = "default ASC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<StakeChange>> {
-        reputation::stake_history(ctx, &self.0.address, direction, &PageArgs::new(first, after, last, before)).await
+        reputation::stake_history(ctx, &self.0.address, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
     }
     /// Block of the row's last change.
     async fn block(&self) -> i64 {
@@ -318,14 +318,15 @@ impl HostQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<HostFilter>,
-        #[graphql(default)] order_by: HostOrder,
-        #[graphql(default)] direction: Direction,
+        #[graphql(desc = "default REPUTATION")] order_by: Option<HostOrder>,
+        #[graphql(desc = "default DESC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Host>> {
         let filter = filter.unwrap_or_default();
+        let order_by = order_by.unwrap_or_default();
         let items: Vec<(Key, Listed)> = all_hosts(ctx)
             .await?
             .into_iter()
@@ -337,7 +338,7 @@ impl HostQuery {
             _ => 2,
         };
         let args = PageArgs::new(first, after, last, before);
-        Ok(memory_page(items, direction == Direction::Desc, &args, arity, |l| {
+        Ok(memory_page(items, direction.unwrap_or(Direction::Desc) == Direction::Desc, &args, arity, |l| {
             Host(l.host, Some(l.reputation))
         })?)
     }

@@ -243,13 +243,13 @@ impl ReputationQuery {
         &self,
         ctx: &Context<'_>,
         host: Address,
-        #[graphql(default_with = "Direction::Asc")] direction: Direction,
+        #[graphql(desc = "default ASC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<ReputationChange>> {
-        history(ctx, &host.0, direction, &PageArgs::new(first, after, last, before)).await
+        history(ctx, &host.0, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
     }
 
     /// A staker's stake changes with the position after each, oldest first by default.
@@ -259,13 +259,13 @@ impl ReputationQuery {
         &self,
         ctx: &Context<'_>,
         staker: Address,
-        #[graphql(default_with = "Direction::Asc")] direction: Direction,
+        #[graphql(desc = "default ASC")] direction: Option<Direction>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<StakeChange>> {
-        stake_history(ctx, &staker.0, direction, &PageArgs::new(first, after, last, before)).await
+        stake_history(ctx, &staker.0, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
     }
 }
 
