@@ -20,16 +20,31 @@ pub struct ServeArgs {
     #[arg(long, env = "VOUCH_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Address to listen on
-    #[arg(long, env = "VOUCH_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    #[arg(
+        long,
+        env = "VOUCH_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
     listen: SocketAddr,
     /// Allow browser requests from this origin (repeatable, or comma-separated; `*` for any)
-    #[arg(long = "cors-origin", env = "VOUCH_CORS_ORIGIN", value_name = "ORIGIN", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "VOUCH_CORS_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
     cors_origins: Vec<String>,
     /// /healthz answers 503 when the indexer is more than N blocks behind the head
     #[arg(long, env = "VOUCH_MAX_LAG", value_name = "N", default_value_t = 64)]
     max_lag: i64,
     /// Seconds a request may take before it is answered with a timeout error
-    #[arg(long, env = "VOUCH_REQUEST_TIMEOUT", value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(
+        long,
+        env = "VOUCH_REQUEST_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 5.0
+    )]
     request_timeout: f64,
     /// Print the GraphQL schema (SDL) and exit
     #[arg(long)]
@@ -42,12 +57,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if !(args.request_timeout > 0.0 && args.request_timeout <= 600.0) {
-        bad_input!("--request-timeout must be between 0 and 600 seconds (got {})", args.request_timeout);
+        bad_input!(
+            "--request-timeout must be between 0 and 600 seconds (got {})",
+            args.request_timeout
+        );
     }
     let url = crate::index::database_url(args.database.clone(), args.data_dir.clone())?;
     let db = match vouch_graphql::context::connect(&url).await {
         Ok(db) => db,
-        Err(vouch_graphql::Error::BadInput(m)) => bad_input!("{m}; check --database / VOUCH_DATABASE"),
+        Err(vouch_graphql::Error::BadInput(m)) => {
+            bad_input!("{m}; check --database / VOUCH_DATABASE")
+        }
         Err(e) => bad_input!(
             "cannot open the database {}: {e}; check --database / VOUCH_DATABASE",
             crate::index::redact(&url)

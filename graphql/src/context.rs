@@ -77,7 +77,11 @@ impl RequestCtx {
                 .await?
             }
             // A deferred BEGIN on a query_only connection: one snapshot, never a write lock.
-            _ => db.begin().instrument(tracing::debug_span!("db.begin")).await?,
+            _ => {
+                db.begin()
+                    .instrument(tracing::debug_span!("db.begin"))
+                    .await?
+            }
         };
         let mut select = checkpoint::Entity::find().order_by_desc(checkpoint::Column::ChainId);
         if let Some(id) = chain_id {
@@ -146,7 +150,8 @@ impl RequestCtx {
         sql: &str,
         values: Vec<Value>,
     ) -> Result<Vec<M>> {
-        let stmt = Statement::from_sql_and_values(self.backend, placeholders(self.backend, sql), values);
+        let stmt =
+            Statement::from_sql_and_values(self.backend, placeholders(self.backend, sql), values);
         Ok(M::find_by_statement(stmt)
             .all(self.conn())
             .instrument(tracing::debug_span!("db.query", table))

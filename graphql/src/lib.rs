@@ -54,7 +54,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The schema with its limits and extensions (no data: the server adds the database per request).
 pub fn build_schema() -> VouchSchema {
-    limits::apply(Schema::build(Query::default(), EmptyMutation, Subscription::default())).finish()
+    limits::apply(Schema::build(
+        Query::default(),
+        EmptyMutation,
+        Subscription::default(),
+    ))
+    .finish()
 }
 
 /// The schema in SDL, as `vouch serve --print-schema` prints it and docs/schema.graphql holds.

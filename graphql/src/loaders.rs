@@ -12,8 +12,8 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFil
 use tracing::Instrument;
 use vouch_indexer::store::entity::{batch, dispute, host, job, reputation, slash, stake, vote};
 
-use crate::context::RequestCtx;
 use crate::Error;
+use crate::context::RequestCtx;
 
 /// The loader of one request (keys below select the table).
 #[derive(Clone)]
@@ -71,7 +71,11 @@ pub struct DisputeOf(pub i64);
 pub struct VotesOf(pub String);
 
 impl Db {
-    async fn all<E: EntityTrait>(&self, table: &'static str, q: sea_orm::Select<E>) -> Result<Vec<E::Model>, Arc<Error>> {
+    async fn all<E: EntityTrait>(
+        &self,
+        table: &'static str,
+        q: sea_orm::Select<E>,
+    ) -> Result<Vec<E::Model>, Arc<Error>> {
         q.all(&*self.tx)
             .instrument(tracing::debug_span!("db.load", table))
             .await
@@ -136,7 +140,10 @@ pub async fn latest_reputations(
     use sea_orm::FromQueryResult;
     Ok(reputation::Model::find_by_statement(stmt)
         .all(tx)
-        .instrument(tracing::debug_span!("db.query", table = "reputation_history"))
+        .instrument(tracing::debug_span!(
+            "db.query",
+            table = "reputation_history"
+        ))
         .await?)
 }
 
@@ -147,7 +154,12 @@ impl Loader<JobId> for Db {
         let q = job::Entity::find()
             .filter(job::Column::ChainId.eq(self.chain_id))
             .filter(job::Column::JobId.is_in(keys.iter().map(|k| k.0)));
-        Ok(self.all("jobs", q).await?.into_iter().map(|j| (JobId(j.job_id), j)).collect())
+        Ok(self
+            .all("jobs", q)
+            .await?
+            .into_iter()
+            .map(|j| (JobId(j.job_id), j))
+            .collect())
     }
 }
 
@@ -158,7 +170,12 @@ impl Loader<HostOf> for Db {
         let q = host::Entity::find()
             .filter(host::Column::ChainId.eq(self.chain_id))
             .filter(host::Column::Address.is_in(keys.iter().map(|k| k.0.clone())));
-        Ok(self.all("hosts", q).await?.into_iter().map(|h| (HostOf(h.address.clone()), h)).collect())
+        Ok(self
+            .all("hosts", q)
+            .await?
+            .into_iter()
+            .map(|h| (HostOf(h.address.clone()), h))
+            .collect())
     }
 }
 
@@ -169,7 +186,12 @@ impl Loader<StakeOf> for Db {
         let q = stake::Entity::find()
             .filter(stake::Column::ChainId.eq(self.chain_id))
             .filter(stake::Column::Address.is_in(keys.iter().map(|k| k.0.clone())));
-        Ok(self.all("stakes", q).await?.into_iter().map(|s| (StakeOf(s.address.clone()), s)).collect())
+        Ok(self
+            .all("stakes", q)
+            .await?
+            .into_iter()
+            .map(|s| (StakeOf(s.address.clone()), s))
+            .collect())
     }
 }
 
@@ -180,7 +202,12 @@ impl Loader<BatchOf> for Db {
         let q = batch::Entity::find()
             .filter(batch::Column::ChainId.eq(self.chain_id))
             .filter(batch::Column::TxHash.is_in(keys.iter().map(|k| k.0.clone())));
-        Ok(self.all("batches", q).await?.into_iter().map(|b| (BatchOf(b.tx_hash.clone()), b)).collect())
+        Ok(self
+            .all("batches", q)
+            .await?
+            .into_iter()
+            .map(|b| (BatchOf(b.tx_hash.clone()), b))
+            .collect())
     }
 }
 
@@ -192,7 +219,10 @@ impl Loader<LatestReputation> for Db {
         let rows = latest_reputations(&self.tx, self.backend, self.chain_id, Some(&hosts))
             .await
             .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (LatestReputation(r.host.clone()), r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (LatestReputation(r.host.clone()), r))
+            .collect())
     }
 }
 
@@ -204,14 +234,17 @@ impl Loader<HostJobs> for Db {
         for k in keys {
             by_n.entry(k.1).or_default().push(k.0.clone());
         }
-        let mut out: HashMap<HostJobs, Vec<job::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        let mut out: HashMap<HostJobs, Vec<job::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
         for (n, hosts) in by_n {
             #[derive(sea_orm::FromQueryResult)]
             struct Id {
                 job_id: i64,
                 host: Option<String>,
             }
-            let ids: Vec<Id> = self.top_per("jobs", "host", "job_id DESC", &hosts, n).await?;
+            let ids: Vec<Id> = self
+                .top_per("jobs", "host", "job_id DESC", &hosts, n)
+                .await?;
             let jobs: HashMap<i64, job::Model> = self
                 .load(&ids.iter().map(|i| JobId(i.job_id)).collect::<Vec<_>>())
                 .await?
@@ -219,15 +252,15 @@ impl Loader<HostJobs> for Db {
                 .map(|(k, v)| (k.0, v))
                 .collect();
             for id in ids {
-                if let (Some(h), Some(j)) = (id.host, jobs.get(&id.job_id)) {
-                    if let Some(list) = out.get_mut(&HostJobs(h, n)) {
-                        list.push(j.clone());
-                    }
+                if let (Some(h), Some(j)) = (id.host, jobs.get(&id.job_id))
+                    && let Some(list) = out.get_mut(&HostJobs(h, n))
+                {
+                    list.push(j.clone());
                 }
             }
         }
         for list in out.values_mut() {
-            list.sort_by(|a, b| b.job_id.cmp(&a.job_id));
+            list.sort_by_key(|j| std::cmp::Reverse(j.job_id));
         }
         Ok(out)
     }
@@ -240,7 +273,8 @@ impl Loader<HostSlashes> for Db {
         let q = slash::Entity::find()
             .filter(slash::Column::ChainId.eq(self.chain_id))
             .filter(slash::Column::Host.is_in(keys.iter().map(|k| k.0.clone())));
-        let mut out: HashMap<HostSlashes, Vec<slash::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        let mut out: HashMap<HostSlashes, Vec<slash::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
         for s in self.all("slashes", q).await? {
             out.entry(HostSlashes(s.host.clone())).or_default().push(s);
         }
@@ -258,7 +292,12 @@ impl Loader<DisputeOf> for Db {
         let q = dispute::Entity::find()
             .filter(dispute::Column::ChainId.eq(self.chain_id))
             .filter(dispute::Column::JobId.is_in(keys.iter().map(|k| k.0)));
-        Ok(self.all("disputes", q).await?.into_iter().map(|d| (DisputeOf(d.job_id), d)).collect())
+        Ok(self
+            .all("disputes", q)
+            .await?
+            .into_iter()
+            .map(|d| (DisputeOf(d.job_id), d))
+            .collect())
     }
 }
 
@@ -269,9 +308,12 @@ impl Loader<VotesOf> for Db {
         let q = vote::Entity::find()
             .filter(vote::Column::ChainId.eq(self.chain_id))
             .filter(vote::Column::ProposalId.is_in(keys.iter().map(|k| k.0.clone())));
-        let mut out: HashMap<VotesOf, Vec<vote::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        let mut out: HashMap<VotesOf, Vec<vote::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
         for v in self.all("votes", q).await? {
-            out.entry(VotesOf(v.proposal_id.clone())).or_default().push(v);
+            out.entry(VotesOf(v.proposal_id.clone()))
+                .or_default()
+                .push(v);
         }
         for list in out.values_mut() {
             list.sort_by(|a, b| (a.block, &a.voter).cmp(&(b.block, &b.voter)));

@@ -65,13 +65,20 @@ impl ErrorKind {
             || m.contains("too many directives")
         {
             ErrorKind::Limit
-        } else if m.contains("expected") && m.contains("-->") || m.starts_with(" -->") || m.contains("parse") {
+        } else if m.contains("expected") && m.contains("-->")
+            || m.starts_with(" -->")
+            || m.contains("parse")
+        {
             ErrorKind::Parse
         } else if m.contains("database") || m.contains("query error") || m.contains("connection") {
             ErrorKind::Database
         } else if m.contains("timed out") {
             ErrorKind::Timeout
-        } else if m.contains("unknown field") || m.contains("invalid value") || m.contains("unknown argument") || m.contains("required") {
+        } else if m.contains("unknown field")
+            || m.contains("invalid value")
+            || m.contains("unknown argument")
+            || m.contains("required")
+        {
             ErrorKind::Validation
         } else {
             ErrorKind::Query
@@ -99,7 +106,10 @@ pub fn request(route: &'static str, status: u16) {
 
 pub fn latency(d: Duration) {
     let s = d.as_secs_f64();
-    let i = BUCKETS.iter().position(|b| s <= *b).unwrap_or(BUCKETS.len());
+    let i = BUCKETS
+        .iter()
+        .position(|b| s <= *b)
+        .unwrap_or(BUCKETS.len());
     LATENCY[i].fetch_add(1, Ordering::Relaxed);
     LATENCY_SUM_MICROS.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
 }
@@ -110,24 +120,43 @@ pub fn render() -> String {
     out.push_str("# HELP vouch_graphql_requests_total HTTP requests by route and status.\n");
     out.push_str("# TYPE vouch_graphql_requests_total counter\n");
     for (route, status, n) in REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        let _ = writeln!(out, "vouch_graphql_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "vouch_graphql_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+        );
     }
-    out.push_str("# HELP vouch_graphql_request_duration_seconds Time to answer a GraphQL request.\n");
+    out.push_str(
+        "# HELP vouch_graphql_request_duration_seconds Time to answer a GraphQL request.\n",
+    );
     out.push_str("# TYPE vouch_graphql_request_duration_seconds histogram\n");
     let mut cumulative = 0;
     for (i, b) in BUCKETS.iter().enumerate() {
         cumulative += LATENCY[i].load(Ordering::Relaxed);
-        let _ = writeln!(out, "vouch_graphql_request_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}");
+        let _ = writeln!(
+            out,
+            "vouch_graphql_request_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}"
+        );
     }
     cumulative += LATENCY[BUCKETS.len()].load(Ordering::Relaxed);
-    let _ = writeln!(out, "vouch_graphql_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(
+        out,
+        "vouch_graphql_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+    );
     let sum = LATENCY_SUM_MICROS.load(Ordering::Relaxed) as f64 / 1e6;
     let _ = writeln!(out, "vouch_graphql_request_duration_seconds_sum {sum}");
-    let _ = writeln!(out, "vouch_graphql_request_duration_seconds_count {cumulative}");
+    let _ = writeln!(
+        out,
+        "vouch_graphql_request_duration_seconds_count {cumulative}"
+    );
     out.push_str("# HELP vouch_graphql_errors_total Failed requests and GraphQL errors by kind.\n");
     out.push_str("# TYPE vouch_graphql_errors_total counter\n");
     for (i, k) in ErrorKind::ALL.iter().enumerate() {
-        let _ = writeln!(out, "vouch_graphql_errors_total{{kind=\"{}\"}} {}", k.name(), ERRORS[i].load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "vouch_graphql_errors_total{{kind=\"{}\"}} {}",
+            k.name(),
+            ERRORS[i].load(Ordering::Relaxed)
+        );
     }
     out
 }

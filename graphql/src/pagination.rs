@@ -60,7 +60,11 @@ pub fn encode(key: &Key) -> String {
 }
 
 pub fn decode(cursor: &str, arity: usize) -> Result<Key> {
-    let bad = || Error::BadInput(format!("cursor {cursor:?} is not a cursor of this connection"));
+    let bad = || {
+        Error::BadInput(format!(
+            "cursor {cursor:?} is not a cursor of this connection"
+        ))
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let key: Key = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if key.len() != arity {
@@ -87,8 +91,18 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
-        PageArgs { first, after, last, before }
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
     }
 }
 
@@ -105,7 +119,9 @@ pub struct Spec {
 pub fn check(args: &PageArgs, arity: usize) -> Result<Spec> {
     let count = |name: &str, v: i32| -> Result<usize> {
         if v < 0 {
-            return Err(Error::BadInput(format!("`{name}` must not be negative (got {v})")));
+            return Err(Error::BadInput(format!(
+                "`{name}` must not be negative (got {v})"
+            )));
         }
         if v as usize > MAX_PAGE {
             return Err(Error::BadInput(format!(
@@ -125,8 +141,16 @@ pub fn check(args: &PageArgs, arity: usize) -> Result<Spec> {
         (None, None) => (DEFAULT_PAGE, args.before.is_some() && args.after.is_none()),
     };
     Ok(Spec {
-        after: args.after.as_deref().map(|c| decode(c, arity)).transpose()?,
-        before: args.before.as_deref().map(|c| decode(c, arity)).transpose()?,
+        after: args
+            .after
+            .as_deref()
+            .map(|c| decode(c, arity))
+            .transpose()?,
+        before: args
+            .before
+            .as_deref()
+            .map(|c| decode(c, arity))
+            .transpose()?,
         n,
         backward,
     })
@@ -173,6 +197,7 @@ pub type Conn<N> = Connection<String, N, TotalCount>;
 
 /// A page of rows from SQL. `order`: the key expressions (sort key then primary key);
 /// `key`: the same key read from a row; `desc`: the connection's direction.
+#[allow(clippy::too_many_arguments)]
 pub async fn sql_page<E, N, F>(
     ctx: &RequestCtx,
     table: &'static str,
@@ -229,7 +254,10 @@ where
         (spec.after.is_some(), more)
     };
     let mut conn = Connection::with_additional_fields(has_prev, has_next, total);
-    conn.edges.extend(rows.into_iter().map(|r| Edge::new(encode(&key(&r)), node(r))));
+    conn.edges.extend(
+        rows.into_iter()
+            .map(|r| Edge::new(encode(&key(&r)), node(r))),
+    );
     Ok(conn)
 }
 
@@ -246,8 +274,13 @@ pub fn memory_page<T, N: OutputType>(
     let ord = |a: &Key, b: &Key| if desc { b.cmp(a) } else { a.cmp(b) };
     items.sort_by(|a, b| ord(&a.0, &b.0));
     items.retain(|(k, _)| {
-        spec.after.as_ref().is_none_or(|a| ord(k, a) == Ordering::Greater)
-            && spec.before.as_ref().is_none_or(|b| ord(k, b) == Ordering::Less)
+        spec.after
+            .as_ref()
+            .is_none_or(|a| ord(k, a) == Ordering::Greater)
+            && spec
+                .before
+                .as_ref()
+                .is_none_or(|b| ord(k, b) == Ordering::Less)
     });
     let len = items.len();
     let (has_prev, has_next, range) = if spec.backward {
@@ -295,8 +328,18 @@ mod tests {
             after = c.edges.last().map(|e| e.cursor.clone());
         }
         assert_eq!(seen, (0..7).collect::<Vec<_>>());
-        let c = memory_page(items, false, &PageArgs::new(None, None, Some(2), None), 1, |x| x).unwrap();
-        assert_eq!(c.edges.iter().map(|e| e.node).collect::<Vec<_>>(), vec![5, 6]);
+        let c = memory_page(
+            items,
+            false,
+            &PageArgs::new(None, None, Some(2), None),
+            1,
+            |x| x,
+        )
+        .unwrap();
+        assert_eq!(
+            c.edges.iter().map(|e| e.node).collect::<Vec<_>>(),
+            vec![5, 6]
+        );
         assert!(c.has_previous_page);
     }
 }

@@ -18,7 +18,11 @@ impl ScalarType for BigInt {
         let s = match &value {
             Value::String(s) => s.clone(),
             Value::Number(n) if n.as_u64().is_some() => n.to_string(),
-            _ => return Err(InputValueError::custom("BigInt is a decimal string such as \"1000\"")),
+            _ => {
+                return Err(InputValueError::custom(
+                    "BigInt is a decimal string such as \"1000\"",
+                ));
+            }
         };
         let trimmed = s.trim_start_matches('0');
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 78 {
@@ -26,7 +30,11 @@ impl ScalarType for BigInt {
                 "BigInt {s:?} is not an unsigned decimal integer"
             )));
         }
-        Ok(BigInt(if trimmed.is_empty() { "0".into() } else { trimmed.into() }))
+        Ok(BigInt(if trimmed.is_empty() {
+            "0".into()
+        } else {
+            trimmed.into()
+        }))
     }
 
     fn to_value(&self) -> Value {
@@ -64,7 +72,9 @@ pub struct Address(pub String);
 impl ScalarType for Address {
     fn parse(value: Value) -> InputValueResult<Self> {
         let Value::String(s) = &value else {
-            return Err(InputValueError::custom("Address is a 0x hex string of 20 bytes"));
+            return Err(InputValueError::custom(
+                "Address is a 0x hex string of 20 bytes",
+            ));
         };
         match alloy::primitives::Address::from_str(s) {
             Ok(a) if s.len() == 42 => Ok(Address(a.to_checksum(None))),
@@ -87,9 +97,12 @@ pub struct Bytes32(pub String);
 impl ScalarType for Bytes32 {
     fn parse(value: Value) -> InputValueResult<Self> {
         let Value::String(s) = &value else {
-            return Err(InputValueError::custom("Bytes32 is a 0x hex string of 32 bytes"));
+            return Err(InputValueError::custom(
+                "Bytes32 is a 0x hex string of 32 bytes",
+            ));
         };
-        let ok = s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok =
+            s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit());
         if !ok {
             return Err(InputValueError::custom(format!(
                 "{s:?} is not a 32-byte hash (0x and 64 hex digits)"
@@ -159,6 +172,9 @@ mod tests {
     #[test]
     fn decimals_order_and_sum() {
         assert_eq!(cmp_dec("9", "10"), Ordering::Less);
-        assert_eq!(sum_dec(["1", "99999999999999999999"]), "100000000000000000000");
+        assert_eq!(
+            sum_dec(["1", "99999999999999999999"]),
+            "100000000000000000000"
+        );
     }
 }

@@ -92,8 +92,11 @@ fn cors(origins: &[String]) -> Result<Option<CorsLayer>> {
     let list = origins
         .iter()
         .map(|o| {
-            HeaderValue::from_str(o)
-                .map_err(|_| Error::BadInput(format!("CORS origin {o:?} is not a valid origin such as https://app.example")))
+            HeaderValue::from_str(o).map_err(|_| {
+                Error::BadInput(format!(
+                    "CORS origin {o:?} is not a valid origin such as https://app.example"
+                ))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(layer.allow_origin(AllowOrigin::list(list))))
@@ -111,7 +114,9 @@ pub async fn serve(
         .await
         .map_err(|source| Error::Listen { addr, source })?;
     tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -120,17 +125,24 @@ fn json(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 fn error_body(message: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "errors": [{ "message": message }] })).unwrap_or_default()
+    serde_json::to_vec(&serde_json::json!({ "errors": [{ "message": message }] }))
+        .unwrap_or_default()
 }
 
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     metrics::error(ErrorKind::Query);
-    json(StatusCode::INTERNAL_SERVER_ERROR, error_body("internal error"))
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        error_body("internal error"),
+    )
 }
 
 async fn not_found() -> Response {
     metrics::request("other", 404);
-    json(StatusCode::NOT_FOUND, error_body("not found: the API is at /graphql"))
+    json(
+        StatusCode::NOT_FOUND,
+        error_body("not found: the API is at /graphql"),
+    )
 }
 
 async fn graphiql() -> Html<String> {
@@ -153,7 +165,10 @@ async fn answer(app: &App, body: Body) -> Response {
             metrics::error(ErrorKind::TooLarge);
             return json(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                error_body(&format!("request body is larger than {} KiB", MAX_BODY_BYTES / 1024)),
+                error_body(&format!(
+                    "request body is larger than {} KiB",
+                    MAX_BODY_BYTES / 1024
+                )),
             );
         }
     };
@@ -180,7 +195,10 @@ async fn answer(app: &App, body: Body) -> Response {
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot open a read transaction");
             metrics::error(ErrorKind::Database);
-            GqlResponse::from_errors(vec![ServerError::new(format!("the database is unavailable: {e}"), None)])
+            GqlResponse::from_errors(vec![ServerError::new(
+                format!("the database is unavailable: {e}"),
+                None,
+            )])
         }
         Err(_) => {
             metrics::error(ErrorKind::Timeout);
@@ -195,19 +213,30 @@ async fn answer(app: &App, body: Body) -> Response {
     }
     match serde_json::to_vec(&response) {
         Ok(body) => json(StatusCode::OK, body),
-        Err(e) => json(StatusCode::OK, error_body(&format!("cannot encode the response: {e}"))),
+        Err(e) => json(
+            StatusCode::OK,
+            error_body(&format!("cannot encode the response: {e}")),
+        ),
     }
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let probe = tokio::time::timeout(Duration::from_secs(2), RequestCtx::open(&app.db, app.cfg.chain_id)).await;
+    let probe = tokio::time::timeout(
+        Duration::from_secs(2),
+        RequestCtx::open(&app.db, app.cfg.chain_id),
+    )
+    .await;
     let (status, body) = match probe {
         Ok(Ok(ctx)) => match &ctx.checkpoint {
             Some(c) => {
                 let lag = (c.head - c.block_number).max(0);
                 let ok = lag <= app.cfg.max_lag;
                 (
-                    if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
+                    if ok {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    },
                     serde_json::json!({
                         "status": if ok { "ok" } else { "lagging" },
                         "database": "ok",
@@ -241,7 +270,10 @@ async fn metrics_text() -> Response {
     metrics::request("metrics", 200);
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         metrics::render(),
     )
         .into_response()

@@ -20,7 +20,11 @@ fn vouch(dir: &Path, args: &[&str]) -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child, String);
@@ -42,7 +46,10 @@ async fn start(dir: &Path, extra: &[&str]) -> Server {
     let deadline = Instant::now() + Duration::from_secs(20);
     let http = reqwest::Client::new();
     while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "vouch serve did not listen on {listen}");
+        assert!(
+            Instant::now() < deadline,
+            "vouch serve did not listen on {listen}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Server(child, base)
@@ -61,12 +68,33 @@ async fn check(server: &Server, head: u64) {
     assert_eq!(body["data"]["indexerStatus"]["chainId"], 31337, "{body}");
     assert_eq!(body["data"]["indexerStatus"]["indexedBlock"], head);
     assert_eq!(body["data"]["indexerStatus"]["lag"], 0);
-    let page = http.get(format!("{}/graphql", server.1)).send().await.unwrap().text().await.unwrap();
+    let page = http
+        .get(format!("{}/graphql", server.1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.to_lowercase().contains("graphiql"));
-    let health = http.get(format!("{}/healthz", server.1)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", server.1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = http.get(format!("{}/metrics", server.1)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("vouch_graphql_requests_total{route=\"graphql\",status=\"200\"} 1"), "{metrics}");
+    let metrics = http
+        .get(format!("{}/metrics", server.1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("vouch_graphql_requests_total{route=\"graphql\",status=\"200\"} 1"),
+        "{metrics}"
+    );
     // gzip when asked for
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
     let r = raw
@@ -75,7 +103,12 @@ async fn check(server: &Server, head: u64) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    assert_eq!(
+        r.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
 }
 
 #[tokio::test]
@@ -83,14 +116,32 @@ async fn serves_what_vouch_index_wrote_on_sqlite_and_postgres() {
     let anvil = vouch_testkit::anvil();
     let deployed = vouch_testkit::deploy_with_script(&anvil);
     use alloy::providers::{Provider, ProviderBuilder};
-    let head = ProviderBuilder::new().connect_http(anvil.endpoint_url()).get_block_number().await.unwrap();
+    let head = ProviderBuilder::new()
+        .connect_http(anvil.endpoint_url())
+        .get_block_number()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let manifest = deployed.manifest.to_str().unwrap().to_owned();
     let index = |extra: &[&str]| {
-        let mut c = vouch(dir.path(), &["index", "--until-head", "--rpc-url", &anvil.endpoint(), "--deployment", &manifest]);
+        let mut c = vouch(
+            dir.path(),
+            &[
+                "index",
+                "--until-head",
+                "--rpc-url",
+                &anvil.endpoint(),
+                "--deployment",
+                &manifest,
+            ],
+        );
         c.args(extra);
         let out = c.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
 
     // The default database: ./.vouch/vouch.sqlite, as `vouch index` writes it.
@@ -105,7 +156,9 @@ async fn serves_what_vouch_index_wrote_on_sqlite_and_postgres() {
         .await
         .unwrap();
     assert_eq!(
-        r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
         Some("https://app.example")
     );
     drop(server);
@@ -122,9 +175,13 @@ async fn serves_what_vouch_index_wrote_on_sqlite_and_postgres() {
 #[test]
 fn print_schema_is_the_schema_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = vouch(dir.path(), &["serve", "--print-schema"]).output().unwrap();
+    let out = vouch(dir.path(), &["serve", "--print-schema"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    let file = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema.graphql")).unwrap();
+    let file =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema.graphql"))
+            .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), file);
 }
 
@@ -134,7 +191,10 @@ fn bad_input_exits_2_with_one_line() {
     for (args, needle) in [
         (vec!["serve"], "does not exist"),
         (vec!["serve", "--database", "mysql://x"], "not supported"),
-        (vec!["serve", "--database", "sqlite:///nonexistent/dir/x.sqlite"], "does not exist"),
+        (
+            vec!["serve", "--database", "sqlite:///nonexistent/dir/x.sqlite"],
+            "does not exist",
+        ),
     ] {
         let out = vouch(dir.path(), &args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

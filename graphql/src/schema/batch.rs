@@ -39,7 +39,10 @@ impl Batch {
         self.0.log_index
     }
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Host>> {
-        Ok(loaders(ctx).load_one(HostOf(self.0.host.clone())).await?.map(|h| Host(h, None)))
+        Ok(loaders(ctx)
+            .load_one(HostOf(self.0.host.clone()))
+            .await?
+            .map(|h| Host(h, None)))
     }
     async fn host_address(&self) -> Address {
         Address(self.0.host.clone())
@@ -67,8 +70,13 @@ impl Batch {
     /// The jobs the proof completed, in the batch's order.
     async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Job>> {
         let ids = self.ids();
-        let found = loaders(ctx).load_many(ids.iter().map(|i| JobId(*i))).await?;
-        Ok(ids.iter().filter_map(|i| found.get(&JobId(*i)).cloned().map(Job)).collect())
+        let found = loaders(ctx)
+            .load_many(ids.iter().map(|i| JobId(*i)))
+            .await?;
+        Ok(ids
+            .iter()
+            .filter_map(|i| found.get(&JobId(*i)).cloned().map(Job))
+            .collect())
     }
     async fn time(&self) -> Time {
         Time::at(self.0.timestamp)
@@ -111,7 +119,10 @@ impl BatchQuery {
             r,
             "batches",
             q,
-            vec![Expr::col(batch::Column::Block).into(), Expr::col(batch::Column::LogIndex).into()],
+            vec![
+                Expr::col(batch::Column::Block).into(),
+                Expr::col(batch::Column::LogIndex).into(),
+            ],
             direction.unwrap_or(Direction::Desc) == Direction::Desc,
             &PageArgs::new(first, after, last, before),
             |b| vec![K::I(b.block), K::I(b.log_index)],

@@ -33,7 +33,10 @@ impl Dispute {
         Address(self.0.renter.clone())
     }
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Host>> {
-        Ok(loaders(ctx).load_one(HostOf(self.0.host.clone())).await?.map(|h| Host(h, None)))
+        Ok(loaders(ctx)
+            .load_one(HostOf(self.0.host.clone()))
+            .await?
+            .map(|h| Host(h, None)))
     }
     async fn host_address(&self) -> Address {
         Address(self.0.host.clone())

@@ -55,7 +55,11 @@ impl Proposal {
         } else if p.vote_end >= self.now {
             ProposalState::Active
         } else {
-            let (f, a, ab) = (num(&p.for_votes), num(&p.against_votes), num(&p.abstain_votes));
+            let (f, a, ab) = (
+                num(&p.for_votes),
+                num(&p.against_votes),
+                num(&p.abstain_votes),
+            );
             if f.saturating_add(ab) >= self.quorum && f > a {
                 ProposalState::Succeeded
             } else {
@@ -111,7 +115,11 @@ impl Proposal {
         &self.row.description
     }
     async fn targets(&self) -> Vec<Address> {
-        serde_json::from_str::<Vec<String>>(&self.row.targets).unwrap_or_default().into_iter().map(Address).collect()
+        serde_json::from_str::<Vec<String>>(&self.row.targets)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Address)
+            .collect()
     }
     /// Call data per target, 0x hex.
     async fn calldatas(&self) -> Vec<String> {
@@ -190,7 +198,10 @@ async fn quorum(ctx: &Context<'_>) -> async_graphql::Result<U256> {
         .await?;
     let numerator = p
         .and_then(|p| serde_json::from_str::<serde_json::Value>(&p.value).ok())
-        .and_then(|v| v.get("newQuorumNumerator").and_then(|n| n.as_str().map(num)))
+        .and_then(|v| {
+            v.get("newQuorumNumerator")
+                .and_then(|n| n.as_str().map(num))
+        })
         .unwrap_or(U256::from(4));
     Ok(supply * numerator / U256::from(100))
 }
@@ -216,26 +227,49 @@ impl GovernanceQuery {
         let r = req(ctx);
         let quorum = quorum(ctx).await?;
         let rows = r
-            .all("proposals", proposal::Entity::find().filter(proposal::Column::ChainId.eq(r.chain_id)))
+            .all(
+                "proposals",
+                proposal::Entity::find().filter(proposal::Column::ChainId.eq(r.chain_id)),
+            )
             .await?;
         let items = rows
             .into_iter()
-            .map(|row| Proposal { row, quorum, now: r.now })
+            .map(|row| Proposal {
+                row,
+                quorum,
+                now: r.now,
+            })
             .filter(|p| state.is_none_or(|s| p.derived_state() == s))
             .map(|p| {
                 let [a, b] = dec_key(&p.row.proposal_id);
                 (vec![K::I(p.row.created_block), a, b], p)
             })
             .collect();
-        Ok(memory_page(items, direction.unwrap_or(Direction::Desc) == Direction::Desc, &PageArgs::new(first, after, last, before), 3, |p| p)?)
+        Ok(memory_page(
+            items,
+            direction.unwrap_or(Direction::Desc) == Direction::Desc,
+            &PageArgs::new(first, after, last, before),
+            3,
+            |p| p,
+        )?)
     }
 
-    async fn proposal(&self, ctx: &Context<'_>, id: BigInt) -> async_graphql::Result<Option<Proposal>> {
+    async fn proposal(
+        &self,
+        ctx: &Context<'_>,
+        id: BigInt,
+    ) -> async_graphql::Result<Option<Proposal>> {
         let r = req(ctx);
         let q = proposal::Entity::find()
             .filter(proposal::Column::ChainId.eq(r.chain_id))
             .filter(proposal::Column::ProposalId.eq(id.0));
-        let Some(row) = r.one("proposals", q).await? else { return Ok(None) };
-        Ok(Some(Proposal { row, quorum: quorum(ctx).await?, now: r.now }))
+        let Some(row) = r.one("proposals", q).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Proposal {
+            row,
+            quorum: quorum(ctx).await?,
+            now: r.now,
+        }))
     }
 }

@@ -101,7 +101,10 @@ impl Host {
     }
     /// The host's position in Staking.
     async fn stake(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Stake>> {
-        Ok(loaders(ctx).load_one(StakeOf(self.0.address.clone())).await?.map(Stake))
+        Ok(loaders(ctx)
+            .load_one(StakeOf(self.0.address.clone()))
+            .await?
+            .map(Stake))
     }
     /// ReputationRegistry's `scoreOf` at the latest indexed block: the last recorded score
     /// decayed toward 500 with the half-life (500 for a host with no change).
@@ -110,7 +113,9 @@ impl Host {
             return Ok(r);
         }
         let r = req(ctx);
-        let latest = loaders(ctx).load_one(LatestReputation(self.0.address.clone())).await?;
+        let latest = loaders(ctx)
+            .load_one(LatestReputation(self.0.address.clone()))
+            .await?;
         Ok(score_now(latest.as_ref(), r.now, r.half_life))
     }
     /// The newest jobs the host claimed or was offered (at most 100; `jobs(filter: {host})`
@@ -150,7 +155,13 @@ impl Host {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<ReputationChange>> {
-        reputation::history(ctx, &self.0.address, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
+        reputation::history(
+            ctx,
+            &self.0.address,
+            direction.unwrap_or(Direction::Asc),
+            &PageArgs::new(first, after, last, before),
+        )
+        .await
     }
     /// Stake changes with the position after each (oldest first by default).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -164,7 +175,13 @@ impl Host {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<StakeChange>> {
-        reputation::stake_history(ctx, &self.0.address, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
+        reputation::stake_history(
+            ctx,
+            &self.0.address,
+            direction.unwrap_or(Direction::Asc),
+            &PageArgs::new(first, after, last, before),
+        )
+        .await
     }
     /// Block of the row's last change.
     async fn block(&self) -> i64 {
@@ -217,23 +234,33 @@ struct Listed {
 async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
     let r = req(ctx);
     let hosts = r
-        .all("hosts", host::Entity::find().filter(host::Column::ChainId.eq(r.chain_id)))
+        .all(
+            "hosts",
+            host::Entity::find().filter(host::Column::ChainId.eq(r.chain_id)),
+        )
         .await?;
     let stakes: HashMap<String, String> = r
-        .all("stakes", stake::Entity::find().filter(stake::Column::ChainId.eq(r.chain_id)))
+        .all(
+            "stakes",
+            stake::Entity::find().filter(stake::Column::ChainId.eq(r.chain_id)),
+        )
         .await?
         .into_iter()
         .map(|s| (s.address, s.active))
         .collect();
-    let reps: HashMap<String, _> = crate::loaders::latest_reputations(r.conn(), r.backend, r.chain_id, None)
-        .await?
-        .into_iter()
-        .map(|m| (m.host.clone(), m))
-        .collect();
+    let reps: HashMap<String, _> =
+        crate::loaders::latest_reputations(r.conn(), r.backend, r.chain_id, None)
+            .await?
+            .into_iter()
+            .map(|m| (m.host.clone(), m))
+            .collect();
     Ok(hosts
         .into_iter()
         .map(|h| Listed {
-            active: stakes.get(&h.address).cloned().unwrap_or_else(|| "0".into()),
+            active: stakes
+                .get(&h.address)
+                .cloned()
+                .unwrap_or_else(|| "0".into()),
             reputation: score_now(reps.get(&h.address), r.now, r.half_life),
             host: h,
         })
@@ -256,13 +283,19 @@ fn matches(l: &Listed, f: &HostFilter) -> bool {
         Some(HostStatus::Deregistered) if h.registered => return false,
         _ => {}
     }
-    if f.min_stake.as_ref().is_some_and(|m| cmp_dec(&l.active, &m.0).is_lt()) {
+    if f.min_stake
+        .as_ref()
+        .is_some_and(|m| cmp_dec(&l.active, &m.0).is_lt())
+    {
         return false;
     }
     if f.min_reputation.is_some_and(|m| l.reputation < m) {
         return false;
     }
-    if f.max_price.as_ref().is_some_and(|m| cmp_dec(&h.price_per_token, &m.0).is_gt()) {
+    if f.max_price
+        .as_ref()
+        .is_some_and(|m| cmp_dec(&h.price_per_token, &m.0).is_gt())
+    {
         return false;
     }
     true
@@ -302,7 +335,11 @@ pub struct HostQuery;
 #[Object]
 impl HostQuery {
     /// A host by address (registered or not).
-    async fn host(&self, ctx: &Context<'_>, address: Address) -> async_graphql::Result<Option<Host>> {
+    async fn host(
+        &self,
+        ctx: &Context<'_>,
+        address: Address,
+    ) -> async_graphql::Result<Option<Host>> {
         let r = req(ctx);
         let q = host::Entity::find()
             .filter(host::Column::ChainId.eq(r.chain_id))
@@ -338,9 +375,13 @@ impl HostQuery {
             _ => 2,
         };
         let args = PageArgs::new(first, after, last, before);
-        Ok(memory_page(items, direction.unwrap_or(Direction::Desc) == Direction::Desc, &args, arity, |l| {
-            Host(l.host, Some(l.reputation))
-        })?)
+        Ok(memory_page(
+            items,
+            direction.unwrap_or(Direction::Desc) == Direction::Desc,
+            &args,
+            arity,
+            |l| Host(l.host, Some(l.reputation)),
+        )?)
     }
 
     /// Registered hosts by reputation, best first, with rank and percentile.
@@ -353,7 +394,11 @@ impl HostQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<LeaderboardEntry>> {
-        let listed: Vec<Listed> = all_hosts(ctx).await?.into_iter().filter(|l| l.host.registered).collect();
+        let listed: Vec<Listed> = all_hosts(ctx)
+            .await?
+            .into_iter()
+            .filter(|l| l.host.registered)
+            .collect();
         let mut scores: Vec<i64> = listed.iter().map(|l| l.reputation).collect();
         scores.sort_unstable();
         let n = scores.len();
@@ -364,15 +409,31 @@ impl HostQuery {
                 let not_above = scores.partition_point(|s| *s <= l.reputation);
                 let entry = LeaderboardEntry {
                     rank: (n - not_above) as i64 + 1,
-                    percentile: if n > 1 { 100.0 * below as f64 / (n - 1) as f64 } else { 100.0 },
+                    percentile: if n > 1 {
+                        100.0 * below as f64 / (n - 1) as f64
+                    } else {
+                        100.0
+                    },
                     reputation: l.reputation,
                     host: Host(l.host, Some(l.reputation)),
                 };
                 // Best first; ties by address ascending (the key is walked descending).
-                let inv: String = entry.host.0.address.chars().map(|c| (b'~' - c as u8 + b'0') as char).collect();
+                let inv: String = entry
+                    .host
+                    .0
+                    .address
+                    .chars()
+                    .map(|c| (b'~' - c as u8 + b'0') as char)
+                    .collect();
                 (vec![K::I(entry.reputation), K::S(inv)], entry)
             })
             .collect();
-        Ok(memory_page(items, true, &PageArgs::new(first, after, last, before), 2, |e| e)?)
+        Ok(memory_page(
+            items,
+            true,
+            &PageArgs::new(first, after, last, before),
+            2,
+            |e| e,
+        )?)
     }
 }

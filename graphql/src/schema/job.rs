@@ -34,8 +34,13 @@ impl Job {
     }
     /// The host that claimed it (the offered host while Open).
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Host>> {
-        let Some(h) = &self.0.host else { return Ok(None) };
-        Ok(loaders(ctx).load_one(HostOf(h.clone())).await?.map(|h| Host(h, None)))
+        let Some(h) = &self.0.host else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .load_one(HostOf(h.clone()))
+            .await?
+            .map(|h| Host(h, None)))
     }
     async fn host_address(&self) -> Option<Address> {
         self.0.host.clone().map(Address)
@@ -113,12 +118,17 @@ impl Job {
     }
     /// The batch (proof) that completed it.
     async fn batch(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Batch>> {
-        let Some(tx) = &self.0.batch_tx else { return Ok(None) };
+        let Some(tx) = &self.0.batch_tx else {
+            return Ok(None);
+        };
         Ok(loaders(ctx).load_one(BatchOf(tx.clone())).await?.map(Batch))
     }
     /// The dispute of the job, if one was opened.
     async fn dispute(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Dispute>> {
-        Ok(loaders(ctx).load_one(DisputeOf(self.0.job_id)).await?.map(Dispute))
+        Ok(loaders(ctx)
+            .load_one(DisputeOf(self.0.job_id))
+            .await?
+            .map(Dispute))
     }
     /// Reputation weight of its release (basis points of one completion).
     async fn reputation_weight(&self) -> Option<BigInt> {

@@ -77,9 +77,17 @@ impl ProtocolQuery {
         let r = req(ctx);
         let c = r.chain_id;
         let parameters = r
-            .all("parameters", parameter::Entity::find().filter(parameter::Column::ChainId.eq(c)))
+            .all(
+                "parameters",
+                parameter::Entity::find().filter(parameter::Column::ChainId.eq(c)),
+            )
             .await?;
-        let stakes = r.all("stakes", stake::Entity::find().filter(stake::Column::ChainId.eq(c))).await?;
+        let stakes = r
+            .all(
+                "stakes",
+                stake::Entity::find().filter(stake::Column::ChainId.eq(c)),
+            )
+            .await?;
         let active = sum_dec(stakes.iter().map(|s| s.active.as_str()));
         let unbonding = sum_dec(stakes.iter().map(|s| s.unbonding.as_str()));
         #[derive(sea_orm::FromQueryResult)]
@@ -88,7 +96,11 @@ impl ProtocolQuery {
             n: i64,
         }
         let by_state: Vec<ByState> = r
-            .raw("jobs", "SELECT state, COUNT(*) AS n FROM jobs WHERE chain_id = ? GROUP BY state", vec![c.into()])
+            .raw(
+                "jobs",
+                "SELECT state, COUNT(*) AS n FROM jobs WHERE chain_id = ? GROUP BY state",
+                vec![c.into()],
+            )
             .await?;
         #[derive(sea_orm::FromQueryResult)]
         struct Escrow {
@@ -106,11 +118,18 @@ impl ProtocolQuery {
         for e in open {
             escrow.entry(e.token).or_default().push(e.payment);
         }
-        let slashes = r.all("slashes", slash::Entity::find().filter(slash::Column::ChainId.eq(c))).await?;
+        let slashes = r
+            .all(
+                "slashes",
+                slash::Entity::find().filter(slash::Column::ChainId.eq(c)),
+            )
+            .await?;
         let registered = r
             .all(
                 "hosts",
-                host::Entity::find().filter(host::Column::ChainId.eq(c)).filter(host::Column::Registered.eq(true)),
+                host::Entity::find()
+                    .filter(host::Column::ChainId.eq(c))
+                    .filter(host::Column::Registered.eq(true)),
             )
             .await?
             .len();
@@ -124,7 +143,12 @@ impl ProtocolQuery {
             JobState::Cancelled,
             JobState::Refunded,
         ];
-        let count = |s: JobState| by_state.iter().find(|b| b.state == s.db()).map_or(0, |b| b.n);
+        let count = |s: JobState| {
+            by_state
+                .iter()
+                .find(|b| b.state == s.db())
+                .map_or(0, |b| b.n)
+        };
         let _ = job::Column::State;
         Ok(Protocol {
             parameters: parameters.into_iter().map(Parameter).collect(),
@@ -138,7 +162,13 @@ impl ProtocolQuery {
                     amount: BigInt(sum_dec(p.iter().map(String::as_str))),
                 })
                 .collect(),
-            jobs_by_state: states.iter().map(|s| StateCount { state: *s, count: count(*s) }).collect(),
+            jobs_by_state: states
+                .iter()
+                .map(|s| StateCount {
+                    state: *s,
+                    count: count(*s),
+                })
+                .collect(),
             job_count: by_state.iter().map(|b| b.n).sum(),
             total_slashed: BigInt(sum_dec(slashes.iter().map(|s| s.amount.as_str()))),
             slash_count: slashes.len() as i64,

@@ -163,12 +163,20 @@ fn arg(args: &serde_json::Value, name: &str) -> U256 {
 }
 
 /// Every Staking event of `staker`, folded into the position after each one.
-pub async fn stake_changes(ctx: &Context<'_>, staker: &str) -> async_graphql::Result<Vec<StakeChange>> {
+pub async fn stake_changes(
+    ctx: &Context<'_>,
+    staker: &str,
+) -> async_graphql::Result<Vec<StakeChange>> {
     let r = req(ctx);
     let q = event::Entity::find()
         .filter(event::Column::ChainId.eq(r.chain_id))
         .filter(event::Column::Contract.eq("Staking"))
-        .filter(event::Column::Event.is_in(["Staked", "UnstakeRequested", "Withdrawn", "StakeSlashed"]))
+        .filter(event::Column::Event.is_in([
+            "Staked",
+            "UnstakeRequested",
+            "Withdrawn",
+            "StakeSlashed",
+        ]))
         .filter(event::Column::Args.like(format!("%\"staker\":\"{staker}\"%")));
     let mut rows = r.all("events", q).await?;
     rows.sort_by_key(|e| (e.block_number, e.log_index));
@@ -228,7 +236,13 @@ pub async fn stake_history(
         .into_iter()
         .map(|c| (vec![K::I(c.block), K::I(c.log_index)], c))
         .collect();
-    Ok(memory_page(items, direction == Direction::Desc, args, 2, |c| c)?)
+    Ok(memory_page(
+        items,
+        direction == Direction::Desc,
+        args,
+        2,
+        |c| c,
+    )?)
 }
 
 #[derive(Default)]
@@ -249,7 +263,13 @@ impl ReputationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<ReputationChange>> {
-        history(ctx, &host.0, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
+        history(
+            ctx,
+            &host.0,
+            direction.unwrap_or(Direction::Asc),
+            &PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// A staker's stake changes with the position after each, oldest first by default.
@@ -265,7 +285,13 @@ impl ReputationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<StakeChange>> {
-        stake_history(ctx, &staker.0, direction.unwrap_or(Direction::Asc), &PageArgs::new(first, after, last, before)).await
+        stake_history(
+            ctx,
+            &staker.0,
+            direction.unwrap_or(Direction::Asc),
+            &PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }
 

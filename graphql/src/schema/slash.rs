@@ -30,7 +30,10 @@ impl Slash {
         self.0.log_index
     }
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Host>> {
-        Ok(loaders(ctx).load_one(HostOf(self.0.host.clone())).await?.map(|h| Host(h, None)))
+        Ok(loaders(ctx)
+            .load_one(HostOf(self.0.host.clone()))
+            .await?
+            .map(|h| Host(h, None)))
     }
     async fn host_address(&self) -> Address {
         Address(self.0.host.clone())
@@ -83,7 +86,10 @@ impl Equivocation {
         Ok(loaders(ctx).load_one(JobId(self.0.job_id)).await?.map(Job))
     }
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Host>> {
-        Ok(loaders(ctx).load_one(HostOf(self.0.host.clone())).await?.map(|h| Host(h, None)))
+        Ok(loaders(ctx)
+            .load_one(HostOf(self.0.host.clone()))
+            .await?
+            .map(|h| Host(h, None)))
     }
     async fn host_address(&self) -> Address {
         Address(self.0.host.clone())
@@ -155,7 +161,10 @@ impl SlashQuery {
             r,
             "slashes",
             q,
-            vec![Expr::col(slash::Column::Block).into(), Expr::col(slash::Column::LogIndex).into()],
+            vec![
+                Expr::col(slash::Column::Block).into(),
+                Expr::col(slash::Column::LogIndex).into(),
+            ],
             direction.unwrap_or(Direction::Desc) == Direction::Desc,
             &PageArgs::new(first, after, last, before),
             |s| vec![K::I(s.block), K::I(s.log_index)],
@@ -178,7 +187,8 @@ impl SlashQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Equivocation>> {
         let r = req(ctx);
-        let mut q = equivocation::Entity::find().filter(equivocation::Column::ChainId.eq(r.chain_id));
+        let mut q =
+            equivocation::Entity::find().filter(equivocation::Column::ChainId.eq(r.chain_id));
         if let Some(h) = host {
             q = q.filter(equivocation::Column::Host.eq(h.0));
         }
@@ -186,7 +196,10 @@ impl SlashQuery {
             r,
             "equivocations",
             q,
-            vec![Expr::col(equivocation::Column::Block).into(), Expr::col(equivocation::Column::JobId).into()],
+            vec![
+                Expr::col(equivocation::Column::Block).into(),
+                Expr::col(equivocation::Column::JobId).into(),
+            ],
             direction.unwrap_or(Direction::Desc) == Direction::Desc,
             &PageArgs::new(first, after, last, before),
             |e| vec![K::I(e.block), K::I(e.job_id)],

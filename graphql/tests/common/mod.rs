@@ -72,9 +72,27 @@ impl World {
         let key = |i: usize| PrivateKeySigner::from_signing_key(anvil.keys()[i].clone().into());
         let deployer_key: PrivateKeySigner = deployed.deployer_key.parse().unwrap();
         let hosts = vec![
-            HostSpec { key: key(1), stake: 5_000 * VOUCH, region: "eu-west-1", price: 100, models: vec![model(1), model(2)] },
-            HostSpec { key: key(2), stake: 3_000 * VOUCH, region: "us-east-1", price: 50, models: vec![model(1)] },
-            HostSpec { key: key(3), stake: 1_500 * VOUCH, region: "eu-west-1", price: 200, models: vec![model(2)] },
+            HostSpec {
+                key: key(1),
+                stake: 5_000 * VOUCH,
+                region: "eu-west-1",
+                price: 100,
+                models: vec![model(1), model(2)],
+            },
+            HostSpec {
+                key: key(2),
+                stake: 3_000 * VOUCH,
+                region: "us-east-1",
+                price: 50,
+                models: vec![model(1)],
+            },
+            HostSpec {
+                key: key(3),
+                stake: 1_500 * VOUCH,
+                region: "eu-west-1",
+                price: 200,
+                models: vec![model(2)],
+            },
         ];
         let mut world = World {
             deployer: ProviderBuilder::new()
@@ -98,8 +116,20 @@ impl World {
     async fn play(&mut self) {
         let c = self.deployment.contracts.clone();
         let token = VouchToken::new(c.vouch_token, &self.deployer);
-        let deployer: Address = self._deployed.deployer_key.parse::<PrivateKeySigner>().unwrap().address();
-        token.delegate(deployer).send().await.unwrap().get_receipt().await.unwrap();
+        let deployer: Address = self
+            ._deployed
+            .deployer_key
+            .parse::<PrivateKeySigner>()
+            .unwrap()
+            .address();
+        token
+            .delegate(deployer)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         for h in &self.hosts {
             token
                 .transfer(h.key.address(), U256::from(h.stake))
@@ -111,7 +141,13 @@ impl World {
                 .unwrap();
             let p = self.wallet(&h.key);
             let t = VouchToken::new(c.vouch_token, &p);
-            t.approve(c.staking, U256::from(h.stake)).send().await.unwrap().get_receipt().await.unwrap();
+            t.approve(c.staking, U256::from(h.stake))
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
             Staking::new(c.staking, &p)
                 .stake(U256::from(h.stake))
                 .send()
@@ -121,7 +157,12 @@ impl World {
                 .await
                 .unwrap();
             NodeRegistry::new(c.node_registry, &p)
-                .register(format!("https://{}.example", h.region), region(h.region), h.models.clone(), U96::from(h.price))
+                .register(
+                    format!("https://{}.example", h.region),
+                    region(h.region),
+                    h.models.clone(),
+                    U96::from(h.price),
+                )
                 .send()
                 .await
                 .unwrap()
@@ -145,9 +186,23 @@ impl World {
             let market = market.clone();
             let renter = renter.clone();
             async move {
-                let now = renter.get_block(alloy::eips::BlockId::latest()).await.unwrap().unwrap().header.timestamp;
+                let now = renter
+                    .get_block(alloy::eips::BlockId::latest())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .header
+                    .timestamp;
                 let receipt = market
-                    .createJob(model(1), B256::with_last_byte(100 + i), Address::ZERO, U96::from(JOB_PAYMENT), U40::from(now + 3600), Address::ZERO, 0)
+                    .createJob(
+                        model(1),
+                        B256::with_last_byte(100 + i),
+                        Address::ZERO,
+                        U96::from(JOB_PAYMENT),
+                        U40::from(now + 3600),
+                        Address::ZERO,
+                        0,
+                    )
                     .value(U256::from(JOB_PAYMENT))
                     .send()
                     .await
@@ -172,10 +227,24 @@ impl World {
             .await
             .unwrap();
         self.cancelled_job = create(2).await;
-        market.cancelJob(U256::from(self.cancelled_job)).send().await.unwrap().get_receipt().await.unwrap();
+        market
+            .cancelJob(U256::from(self.cancelled_job))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         self.deployer.anvil_increase_time(3601).await.unwrap();
         self.deployer.evm_mine(None).await.unwrap();
-        let r = market.expireJob(U256::from(self.expired_job)).send().await.unwrap().get_receipt().await.unwrap();
+        let r = market
+            .expireJob(U256::from(self.expired_job))
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status());
         // A job claimed by host 1 that stays claimed, then open jobs.
         self.claimed_job = create(3).await;
@@ -192,26 +261,41 @@ impl World {
         }
         // A proposal (Pending for its voting delay).
         let gov = VouchGovernor::new(c.vouch_governor, &self.deployer);
-        let calldata = VouchToken::transferCall { to: Address::with_last_byte(9), value: U256::from(1) };
+        let calldata = VouchToken::transferCall {
+            to: Address::with_last_byte(9),
+            value: U256::from(1),
+        };
         use alloy::sol_types::SolCall;
         let targets = vec![c.vouch_token];
         let values = vec![U256::ZERO];
         let datas = vec![alloy::primitives::Bytes::from(calldata.abi_encode())];
         let description = "send one wei".to_string();
         self.proposal_id = gov
-            .hashProposal(targets.clone(), values.clone(), datas.clone(), alloy::primitives::keccak256(description.as_bytes()))
+            .hashProposal(
+                targets.clone(),
+                values.clone(),
+                datas.clone(),
+                alloy::primitives::keccak256(description.as_bytes()),
+            )
             .call()
             .await
             .unwrap();
-        gov.propose(targets, values, datas, description).send().await.unwrap().get_receipt().await.unwrap();
+        gov.propose(targets, values, datas, description)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
     }
 
     /// Indexes the chain to its head into `url`.
     pub async fn index(&self, url: &str) {
         let book = AddressBook::new(&self.deployment);
-        let source = ChainSource::connect(&self.anvil.endpoint(), book.addresses(), Backoff::default())
-            .await
-            .unwrap();
+        let source =
+            ChainSource::connect(&self.anvil.endpoint(), book.addresses(), Backoff::default())
+                .await
+                .unwrap();
         let store = SeaStore::connect(url).await.unwrap();
         let cfg = IndexerConfig {
             until_head: true,
@@ -219,12 +303,19 @@ impl World {
             confirmations: 3,
             ..IndexerConfig::default()
         };
-        let mut indexer = Indexer::open(source, store, &self.deployment, cfg).await.unwrap();
+        let mut indexer = Indexer::open(source, store, &self.deployment, cfg)
+            .await
+            .unwrap();
         indexer.run(std::future::pending()).await.unwrap();
     }
 
     pub async fn head(&self) -> (u64, u64) {
-        let b = self.deployer.get_block(alloy::eips::BlockId::latest()).await.unwrap().unwrap();
+        let b = self
+            .deployer
+            .get_block(alloy::eips::BlockId::latest())
+            .await
+            .unwrap()
+            .unwrap();
         (b.header.number, b.header.timestamp)
     }
 }
@@ -236,7 +327,10 @@ pub async fn serve(url: &str) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    Api { addr, http: reqwest::Client::new() }
+    Api {
+        addr,
+        http: reqwest::Client::new(),
+    }
 }
 
 #[derive(Clone)]
