@@ -217,9 +217,28 @@ fn check_rpc_url(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database URL `vouch serve` reads: as given, or the default SQLite file of the data
+/// directory (the same resolution as `vouch index`).
+pub fn database_url(database: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<String> {
+    let args = DbArgs { database, data_dir };
+    Ok(resolve(&args)?.url().to_owned())
+}
+
+struct DbArgs {
+    database: Option<String>,
+    data_dir: Option<PathBuf>,
+}
+
+fn database(args: &IndexArgs) -> anyhow::Result<Database> {
+    resolve(&DbArgs {
+        database: args.database.clone(),
+        data_dir: args.data_dir.clone(),
+    })
+}
+
 /// The database URL as given, or the default SQLite file of the data directory. Nothing is
 /// created here.
-fn database(args: &IndexArgs) -> anyhow::Result<Database> {
+fn resolve(args: &DbArgs) -> anyhow::Result<Database> {
     let Some(url) = &args.database else {
         let dir = args
             .data_dir
@@ -341,7 +360,7 @@ async fn open_store(database: &Database) -> anyhow::Result<SeaStore> {
 }
 
 /// A URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

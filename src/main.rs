@@ -1,9 +1,10 @@
 //! `vouch`: one command line for the whole system. This file only parses arguments and hands
-//! each command group to its module ([`proof`], [`index`]); it owns process concerns (exit
+//! each command group to its module ([`proof`], [`index`], [`serve`]); it owns process concerns (exit
 //! codes, logging) and nothing else.
 
 mod index;
 mod proof;
+mod serve;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -15,7 +16,8 @@ use vouch_keeper::prover::ProverError;
 ///
 /// Hosts stake, serve models, and prove every result with an EZKL proof that a Solidity
 /// verifier checks on-chain. This binary only parses arguments and calls into the crates: it
-/// drives the prover (`vouch proof`) and the indexer (`vouch index`), and each subcommand's
+/// drives the prover (`vouch proof`), the indexer (`vouch index`) and the GraphQL API
+/// (`vouch serve`), and each subcommand's
 /// --help says what it needs.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, about, long_about = None)]
@@ -31,6 +33,8 @@ enum Command {
     Proof(proof::ProofCommand),
     /// Mirror every contract event of a deployment into SQLite or PostgreSQL.
     Index(index::IndexArgs),
+    /// Serve the GraphQL API over the indexer's database.
+    Serve(serve::ServeArgs),
 }
 
 /// An error the user can fix by changing the command line, environment or input files: exit 2.
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {
@@ -79,6 +84,7 @@ fn init_logging(command: &Command) {
     let tty = std::io::stderr().is_terminal();
     let default = match command {
         Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
+        Command::Serve(_) => "warn,vouch=info,vouch_graphql=info",
         _ => "warn",
     };
     tracing_subscriber::fmt()

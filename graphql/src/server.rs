@@ -1,0 +1,280 @@
+//! The HTTP side: `GET /graphql` (GraphiQL), `POST /graphql` (JSON), `GET /healthz`,
+//! `GET /metrics`; CORS, gzip, the body limit and the request timeout. Stateless: every
+//! request opens its own read-only transaction, so any number of replicas can serve one
+//! database.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Response as GqlResponse, ServerError};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::context::RequestCtx;
+use crate::limits::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
+use crate::metrics::{self, ErrorKind};
+use crate::{Error, Result, VouchSchema, build_schema, loaders};
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// Origins allowed by CORS (`*` for any); none: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// `/healthz` answers 503 when the indexer is more blocks than this behind its head.
+    pub max_lag: i64,
+    /// The chain to serve; `None`: the one in the checkpoints.
+    pub chain_id: Option<i64>,
+    pub timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            cors_origins: vec![],
+            max_lag: 64,
+            chain_id: None,
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+struct App {
+    schema: VouchSchema,
+    db: DatabaseConnection,
+    cfg: ServeConfig,
+}
+
+/// The routes over `db`.
+pub fn router(db: DatabaseConnection, cfg: ServeConfig) -> Result<Router> {
+    let cors = cors(&cfg.cors_origins)?;
+    let app = Arc::new(App {
+        schema: build_schema(),
+        db,
+        cfg,
+    });
+    let mut router = Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .with_state(app)
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    Ok(router)
+}
+
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    if origins.iter().any(|o| o == "*") {
+        return Ok(Some(layer.allow_origin(Any)));
+    }
+    let list = origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o).map_err(|_| {
+                Error::BadInput(format!(
+                    "CORS origin {o:?} is not a valid origin such as https://app.example"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(layer.allow_origin(AllowOrigin::list(list))))
+}
+
+/// Binds and serves until `shutdown` resolves.
+pub async fn serve(
+    db: DatabaseConnection,
+    cfg: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let addr = cfg.listen;
+    let router = router(db, cfg)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen { addr, source })?;
+    tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn error_body(message: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "errors": [{ "message": message }] }))
+        .unwrap_or_default()
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    metrics::error(ErrorKind::Query);
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        error_body("internal error"),
+    )
+}
+
+async fn not_found() -> Response {
+    metrics::request("other", 404);
+    json(
+        StatusCode::NOT_FOUND,
+        error_body("not found: the API is at /graphql"),
+    )
+}
+
+async fn graphiql() -> Html<String> {
+    metrics::request("graphiql", 200);
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn graphql(State(app): State<Arc<App>>, body: Body) -> Response {
+    let started = Instant::now();
+    let response = answer(&app, body).await;
+    metrics::latency(started.elapsed());
+    metrics::request("graphql", response.status().as_u16());
+    response
+}
+
+async fn answer(app: &App, body: Body) -> Response {
+    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            metrics::error(ErrorKind::TooLarge);
+            return json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error_body(&format!(
+                    "request body is larger than {} KiB",
+                    MAX_BODY_BYTES / 1024
+                )),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            metrics::error(ErrorKind::BadRequest);
+            return json(
+                StatusCode::BAD_REQUEST,
+                error_body(&format!(
+                    "the body is not a GraphQL request ({{\"query\": \"...\", \"variables\": {{...}}}}): {e}"
+                )),
+            );
+        }
+    };
+    let timeout = app.cfg.timeout;
+    let run = async {
+        let ctx = RequestCtx::open(&app.db, app.cfg.chain_id).await?;
+        let loaders = loaders::for_request(&ctx);
+        Ok::<_, Error>(app.schema.execute(request.data(ctx).data(loaders)).await)
+    };
+    let response = match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot open a read transaction");
+            metrics::error(ErrorKind::Database);
+            GqlResponse::from_errors(vec![ServerError::new(
+                format!("the database is unavailable: {e}"),
+                None,
+            )])
+        }
+        Err(_) => {
+            metrics::error(ErrorKind::Timeout);
+            GqlResponse::from_errors(vec![ServerError::new(
+                format!("the request timed out after {} s", timeout.as_secs_f64()),
+                None,
+            )])
+        }
+    };
+    for e in &response.errors {
+        metrics::error(ErrorKind::of_message(&e.message));
+    }
+    match serde_json::to_vec(&response) {
+        Ok(body) => json(StatusCode::OK, body),
+        Err(e) => json(
+            StatusCode::OK,
+            error_body(&format!("cannot encode the response: {e}")),
+        ),
+    }
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let probe = tokio::time::timeout(
+        Duration::from_secs(2),
+        RequestCtx::open(&app.db, app.cfg.chain_id),
+    )
+    .await;
+    let (status, body) = match probe {
+        Ok(Ok(ctx)) => match &ctx.checkpoint {
+            Some(c) => {
+                let lag = (c.head - c.block_number).max(0);
+                let ok = lag <= app.cfg.max_lag;
+                (
+                    if ok {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    },
+                    serde_json::json!({
+                        "status": if ok { "ok" } else { "lagging" },
+                        "database": "ok",
+                        "chainId": c.chain_id,
+                        "indexedBlock": c.block_number,
+                        "head": c.head,
+                        "lag": lag,
+                        "maxLag": app.cfg.max_lag,
+                    }),
+                )
+            }
+            None => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({"status": "not indexed", "database": "ok", "error": "no checkpoint yet: the indexer has not committed a block"}),
+            ),
+        },
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "down", "database": "unreachable", "error": e.to_string()}),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "down", "database": "timeout", "error": "the database did not answer within 2 s"}),
+        ),
+    };
+    metrics::request("healthz", status.as_u16());
+    json(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+async fn metrics_text() -> Response {
+    metrics::request("metrics", 200);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics::render(),
+    )
+        .into_response()
+}
