@@ -73,12 +73,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             crate::index::redact(&url)
         ),
     };
+    // Subscriptions follow the indexer's commits (PostgreSQL NOTIFY, or a short poll of
+    // SQLite's checkpoint), whichever process writes them.
+    let feed = match vouch_graphql::subscriptions::feed_for_database(&url, &db).await {
+        Ok(Some(feed)) => Some(feed),
+        Ok(None) => {
+            tracing::warn!(
+                "nothing indexed yet: serving queries; subscriptions need an indexed chain (restart after `vouch index`)"
+            );
+            None
+        }
+        Err(e) => return Err(anyhow::anyhow!("cannot follow the indexer's commits: {e}")),
+    };
     let cfg = vouch_graphql::ServeConfig {
         listen: args.listen,
         cors_origins: args.cors_origins,
         max_lag: args.max_lag,
         chain_id: None,
         timeout: Duration::from_secs_f64(args.request_timeout),
+        ..vouch_graphql::ServeConfig::default()
     };
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -88,7 +101,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             _ = term.recv() => {}
         }
     };
-    match vouch_graphql::serve(db, cfg, stop).await {
+    match vouch_graphql::serve(db, cfg, feed, stop).await {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ (vouch_graphql::Error::Listen { .. } | vouch_graphql::Error::BadInput(_))) => {
             Err(BadInput(format!("{e}; pass a free address with --listen / VOUCH_LISTEN or valid --cors-origin values")).into())

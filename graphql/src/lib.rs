@@ -8,7 +8,8 @@
 //! | `limits` | depth, complexity, page size, alias count, body size, timeout |
 //! | `loaders` | the DataLoaders that link objects to their neighbours in one query per page |
 //! | `schema/` | the query root and one file per domain |
-//! | `server` | axum: `/graphql` (GraphiQL and POST), `/healthz`, `/metrics`, CORS, gzip |
+//! | `server` | axum: `/graphql` (GraphiQL, POST, websocket), `/healthz`, `/metrics`, CORS, gzip |
+//! | `subscriptions/` | live events: the process's feed of committed events, the subscription root, the websocket protocols and caps |
 //! | `metrics` | the Prometheus counters of the server |
 
 pub mod context;
@@ -19,15 +20,14 @@ pub mod pagination;
 pub mod scalars;
 pub mod schema;
 pub mod server;
+pub mod subscriptions;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptyMutation, Schema};
 
 pub use schema::Query;
 pub use server::{ServeConfig, router, serve};
 
-/// The subscription root: swap `EmptySubscription` for the subscription root on this line
-/// (graphql/src/subscriptions/ is written separately).
-pub type Subscription = EmptySubscription;
+pub use subscriptions::{LiveFeed, Subscription, SubscriptionLimits};
 
 /// The executable schema.
 pub type VouchSchema = Schema<Query, EmptyMutation, Subscription>;
@@ -52,14 +52,19 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The schema with its limits and extensions (no data: the server adds the database per request).
+/// The schema with its limits and extensions, without a live feed (queries only: the
+/// server adds the database per request).
 pub fn build_schema() -> VouchSchema {
-    limits::apply(Schema::build(
-        Query::default(),
-        EmptyMutation,
-        Subscription::default(),
-    ))
-    .finish()
+    build_schema_with(None)
+}
+
+/// The schema, its subscriptions fed by `feed` (the process's one [`LiveFeed`]).
+pub fn build_schema_with(feed: Option<LiveFeed>) -> VouchSchema {
+    let builder = limits::apply(Schema::build(Query::default(), EmptyMutation, Subscription));
+    match feed {
+        Some(feed) => builder.data(feed).finish(),
+        None => builder.finish(),
+    }
 }
 
 /// The schema in SDL, as `vouch serve --print-schema` prints it and docs/schema.graphql holds.

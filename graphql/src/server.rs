@@ -23,7 +23,12 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use crate::context::RequestCtx;
 use crate::limits::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 use crate::metrics::{self, ErrorKind};
-use crate::{Error, Result, VouchSchema, build_schema, loaders};
+use crate::subscriptions::serve_socket;
+use crate::{Error, LiveFeed, Result, SubscriptionLimits, VouchSchema, build_schema_with, loaders};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::GraphQLProtocol;
+use axum::extract::FromRequestParts;
+use axum::extract::ws::WebSocketUpgrade;
 
 /// How the server runs.
 #[derive(Clone, Debug)]
@@ -36,6 +41,8 @@ pub struct ServeConfig {
     /// The chain to serve; `None`: the one in the checkpoints.
     pub chain_id: Option<i64>,
     pub timeout: Duration,
+    /// Caps of the websocket subscriptions.
+    pub subscriptions: SubscriptionLimits,
 }
 
 impl Default for ServeConfig {
@@ -46,6 +53,7 @@ impl Default for ServeConfig {
             max_lag: 64,
             chain_id: None,
             timeout: REQUEST_TIMEOUT,
+            subscriptions: SubscriptionLimits::default(),
         }
     }
 }
@@ -54,18 +62,22 @@ struct App {
     schema: VouchSchema,
     db: DatabaseConnection,
     cfg: ServeConfig,
+    /// Whether subscriptions are served (a live feed is in the schema's data).
+    live: bool,
 }
 
-/// The routes over `db`.
-pub fn router(db: DatabaseConnection, cfg: ServeConfig) -> Result<Router> {
+/// The routes over `db`; websocket subscriptions at /graphql when `feed` is given.
+pub fn router(db: DatabaseConnection, cfg: ServeConfig, feed: Option<LiveFeed>) -> Result<Router> {
     let cors = cors(&cfg.cors_origins)?;
+    let live = feed.is_some();
     let app = Arc::new(App {
-        schema: build_schema(),
+        schema: build_schema_with(feed),
         db,
         cfg,
+        live,
     });
     let mut router = Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -106,10 +118,11 @@ fn cors(origins: &[String]) -> Result<Option<CorsLayer>> {
 pub async fn serve(
     db: DatabaseConnection,
     cfg: ServeConfig,
+    feed: Option<LiveFeed>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let addr = cfg.listen;
-    let router = router(db, cfg)?;
+    let router = router(db, cfg, feed)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Listen { addr, source })?;
@@ -145,9 +158,47 @@ async fn not_found() -> Response {
     )
 }
 
+/// GET /graphql: a websocket upgrade (graphql-transport-ws or graphql-ws) when asked for,
+/// GraphiQL otherwise.
+async fn graphql_get(State(app): State<Arc<App>>, request: axum::extract::Request) -> Response {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !upgrade {
+        return graphiql().await.into_response();
+    }
+    if !app.live {
+        metrics::request("websocket", 400);
+        return json(
+            StatusCode::BAD_REQUEST,
+            error_body("subscriptions are not enabled on this server"),
+        );
+    }
+    let (mut parts, _) = request.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let socket = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    metrics::request("websocket", 101);
+    let (schema, limits) = (app.schema.clone(), app.cfg.subscriptions.clone());
+    socket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |s| serve_socket(s, schema, protocol, limits))
+}
+
 async fn graphiql() -> Html<String> {
     metrics::request("graphiql", 200);
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .finish(),
+    )
 }
 
 async fn graphql(State(app): State<Arc<App>>, body: Body) -> Response {

@@ -10,6 +10,7 @@
 
 pub mod indexer;
 pub mod metrics;
+pub mod notify;
 pub mod projections;
 pub mod source;
 pub mod store;

@@ -19,7 +19,9 @@ pub struct ScriptDeployment {
     _dir: tempfile::TempDir,
 }
 
-/// Runs `forge script script/Deploy.s.sol --broadcast` against `anvil` with its first account.
+/// Runs `forge script script/Deploy.s.sol --broadcast --slow` against `anvil` with its first
+/// account. `--slow` sends one transaction at a time after the previous one's receipt: under
+/// load, forge's default burst left transactions queued in anvil and the chain stalled.
 /// Panics with forge's output when the script fails.
 pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
     let root = workspace_root();
@@ -35,6 +37,7 @@ pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
             "script",
             "script/Deploy.s.sol:Deploy",
             "--broadcast",
+            "--slow",
             "--rpc-url",
         ])
         .arg(anvil.endpoint())

@@ -323,7 +323,7 @@ impl World {
 /// The server over `url` on a free port; stops when the runtime ends.
 pub async fn serve(url: &str) -> Api {
     let db = vouch_graphql::context::connect(url).await.unwrap();
-    let router = vouch_graphql::router(db, vouch_graphql::ServeConfig::default()).unwrap();
+    let router = vouch_graphql::router(db, vouch_graphql::ServeConfig::default(), None).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -27,6 +27,7 @@ use super::{Result, StoreError, journal, table};
 #[derive(Clone, Debug)]
 pub struct SeaStore {
     db: DatabaseConnection,
+    pub(crate) notifier: Option<crate::notify::Notifier>,
 }
 
 impl SeaStore {
@@ -54,6 +55,7 @@ impl SeaStore {
         opts.sqlx_logging(false);
         Ok(SeaStore {
             db: Database::connect(opts).await?,
+            notifier: None,
         })
     }
 
@@ -142,6 +144,9 @@ impl IndexWriter for SeaStore {
         );
         async move {
             let chain = int(commit.chain_id);
+            let notice = (commit.checkpoint.as_ref()).map(|c| {
+                crate::notify::CommitNotice::committed(commit.chain_id, c.block_number as u64)
+            });
             // Refuse an entry rollback could not replay before anything is written.
             for entry in &commit.undo {
                 journal::check_key(entry.key.table, &entry.key.key)?;
@@ -196,7 +201,9 @@ impl IndexWriter for SeaStore {
                     .exec(&txn)
                     .await?;
             }
+            crate::notify::in_transaction(&txn, notice.as_ref()).await?;
             txn.commit().await?;
+            crate::notify::committed(self, notice);
             Ok(())
         }
         .instrument(span)
@@ -248,7 +255,10 @@ impl IndexWriter for SeaStore {
                 .exec(&txn)
                 .await?;
             move_checkpoint(&txn, chain, above, ancestor_hash).await?;
+            let notice = Some(crate::notify::CommitNotice::rolled_back(chain_id, ancestor));
+            crate::notify::in_transaction(&txn, notice.as_ref()).await?;
             txn.commit().await?;
+            crate::notify::committed(self, notice);
             Ok(Rollback {
                 events_removed,
                 rows_restored,
