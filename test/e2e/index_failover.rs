@@ -17,7 +17,14 @@ async fn a_standby_takes_over_when_the_holder_is_killed() {
     chain.transfers(20, 10, 0).await;
     let db = vouch_testkit::FreshPostgres::create().await;
     let (_dir, dir) = support::data_dir();
-    let flags = ["--reorg-window", "8", "--range-size", "4", "--concurrency", "2"];
+    let flags = [
+        "--reorg-window",
+        "8",
+        "--range-size",
+        "4",
+        "--concurrency",
+        "2",
+    ];
 
     let mut first = Indexing::spawn(chain.index(&dir, &db.url, &flags));
     first.wait_for("holding the indexer lease", Duration::from_secs(20));
@@ -48,12 +55,22 @@ async fn a_standby_takes_over_when_the_holder_is_killed() {
     let killed = Instant::now();
     let took_over = second.wait_for("holding the indexer lease", Duration::from_secs(10));
     let takeover = took_over - killed;
-    assert!(takeover < Duration::from_secs(3), "takeover took {takeover:?}");
+    assert!(
+        takeover < Duration::from_secs(3),
+        "takeover took {takeover:?}"
+    );
 
     chain.transfers(5, 10, 2).await;
     let (head, logs) = (chain.head().await, chain.logs().await);
     assert!(logs > 300, "a few hundred events: {logs}");
-    wait_indexed(&db.url, head, logs, Duration::from_secs(30), "the new holder").await;
+    wait_indexed(
+        &db.url,
+        head,
+        logs,
+        Duration::from_secs(30),
+        "the new holder",
+    )
+    .await;
     let (total, distinct, _) = counts(&db.url).await;
     assert_eq!(total as usize, logs);
     assert_eq!(distinct, total, "no event stored twice");

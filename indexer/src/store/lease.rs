@@ -113,7 +113,10 @@ impl Lease {
             match self.check().await {
                 Ok(true) => {}
                 Ok(false) => {
-                    warn!(chain_id = self.chain_id, "the indexer lease is no longer held");
+                    warn!(
+                        chain_id = self.chain_id,
+                        "the indexer lease is no longer held"
+                    );
                     return StoreError::LeaseLost {
                         chain_id: self.chain_id,
                     };

@@ -226,7 +226,9 @@ pub async fn digest(url: &str) -> String {
 
 /// (events, distinct (tx_hash, log_index), checkpoint block) of a database.
 pub async fn counts(url: &str) -> (i64, i64, Option<i64>) {
-    try_counts(url).await.expect("the database has the indexer's tables")
+    try_counts(url)
+        .await
+        .expect("the database has the indexer's tables")
 }
 
 /// [`counts`], or None while the tables do not exist yet.
