@@ -25,7 +25,7 @@ use tracing::{info, warn};
 use vouch_bindings::Deployment;
 use vouch_bindings::events::AddressBook;
 use vouch_indexer::source::{Backoff, ChainSource, SourceError};
-use vouch_indexer::store::SeaStore;
+use vouch_indexer::store::{LEASE_POLL, Lease, SeaStore};
 use vouch_indexer::{IndexError, Indexer, IndexerConfig, Progress, metrics};
 
 use crate::{BadInput, bad_input};
@@ -85,6 +85,15 @@ pub struct IndexArgs {
         value_parser = clap::value_parser!(u64).range(1..=256)
     )]
     concurrency: u64,
+    /// The most blocks one eth_getLogs asks for during backfill (ranges start at this size and
+    /// halve when the provider refuses them) [default: adaptive, 2000 growing to 100000]
+    #[arg(
+        long,
+        env = "VOUCH_RANGE_SIZE",
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    range_size: Option<u64>,
     /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9100 (binds exactly
     /// this address) [default: no listener]
     #[arg(long, env = "VOUCH_METRICS", value_name = "ADDR")]
@@ -140,11 +149,44 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(serve_metrics(listener));
     }
 
+    // 4. One writer per chain. On PostgreSQL the writer holds the chain's advisory lock
+    // (store::Lease) for its whole life; another instance waits as a standby and takes over
+    // when the holder's connection closes. SQLite needs no lease: one file, one writer.
+    let mut lease = match &database {
+        Database::Postgres { url } => {
+            let chain_id = deployment.chain_id;
+            let wait = Lease::wait(url, chain_id, LEASE_POLL, || {
+                info!(
+                    chain_id,
+                    "standby: another indexer holds chain {chain_id}; waiting to take over"
+                )
+            });
+            tokio::select! {
+                lease = wait => {
+                    let lease = lease.context("cannot take the indexer lease")?;
+                    info!(chain_id, key = lease.key(), "holding the indexer lease");
+                    Some(lease)
+                }
+                () = stop.wait() => {
+                    println!("stopped: standby for chain {chain_id}, nothing indexed");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
+        Database::Sqlite { .. } => None,
+    };
+
+    let mut ranges = IndexerConfig::default().ranges;
+    if let Some(n) = args.range_size {
+        ranges.size = n;
+        ranges.max = n;
+    }
     let cfg = IndexerConfig {
         confirmations: args.confirmations,
         reorg_window: args.reorg_window,
         concurrency: args.concurrency as usize,
         until_head: args.until_head,
+        ranges,
         ..IndexerConfig::default()
     };
     let mut indexer = match Indexer::open(source, store, &deployment, cfg).await {
@@ -158,12 +200,21 @@ pub async fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let result = {
         let run = indexer.run(stop.wait());
         tokio::pin!(run);
+        let lost = async {
+            match lease.as_mut() {
+                Some(lease) => lease.lost(LEASE_POLL).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             result = &mut run => result,
             () = stop.grace(STOP_GRACE) => {
                 warn!("stopped between commits; the next run resumes from the last checkpoint");
                 Ok(())
             }
+            // Another instance may be writing now: stop at once (the open transaction, if
+            // any, is rolled back; the new holder resumes from the last checkpoint).
+            e = lost => Err(e.into()),
         }
     };
     display.finish();

@@ -5,12 +5,14 @@
 
 pub mod entity;
 mod journal;
+mod lease;
 pub mod migration;
 mod row;
 mod sea;
 mod table;
 mod writer;
 
+pub use lease::{LEASE_POLL, Lease, lease_key};
 pub use row::{PROJECTION_TABLES, Row, RowKey};
 pub use sea::SeaStore;
 pub use writer::{Commit, IndexWriter, Rollback, UndoEntry};
@@ -31,6 +33,13 @@ pub enum StoreError {
     /// rejected when the commit carrying it is written, so the journal can always be replayed.
     #[error("undo entry for {table} has key {key:?}, which is not a primary key of that table")]
     BadUndoKey { table: String, key: String },
+    /// The connection holding the PostgreSQL advisory lock of the chain failed.
+    #[error("indexer lease connection: {0}")]
+    Lease(sea_orm::sqlx::Error),
+    /// The advisory lock is no longer held (its session ended): another indexer may be
+    /// writing the chain now, so this one stops.
+    #[error("lost the indexer lease of chain {chain_id}: another indexer may hold it now")]
+    LeaseLost { chain_id: u64 },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
