@@ -89,7 +89,7 @@ pub struct Progress {
     pub events: u64,
 }
 
-type ProgressFn = Box<dyn Fn(Progress) + Send + Sync>;
+type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// One chain's indexer over one store.
 pub struct Indexer<S> {
@@ -167,7 +167,7 @@ impl<S: IndexWriter> Indexer<S> {
 
     /// Called after every commit with where the indexer is.
     pub fn on_progress(&mut self, f: impl Fn(Progress) + Send + Sync + 'static) {
-        self.progress = Some(Box::new(f));
+        self.progress = Some(Arc::new(f));
     }
 
     pub fn store(&self) -> &S {
@@ -239,7 +239,9 @@ impl<S: IndexWriter> Indexer<S> {
         let sizer = Arc::new(Mutex::new(self.cfg.ranges));
         let mut inflight: VecDeque<JoinHandle<Result<Fetched>>> = VecDeque::new();
         let mut planned = self.next;
-        loop {
+        // Range n+1 is decoded and folded while range n is written.
+        let writer = Writer::spawn(self.store.clone(), self.progress.clone());
+        let flow = loop {
             while inflight.len() < self.cfg.concurrency && planned <= to {
                 let size = sizer.lock().expect("sizer lock").size;
                 let end = (planned + size - 1).min(to);
@@ -252,18 +254,29 @@ impl<S: IndexWriter> Indexer<S> {
                 planned = end + 1;
             }
             let Some(handle) = inflight.pop_front() else {
-                return Ok(Flow::Continue);
+                break Flow::Continue;
             };
-            let fetched = handle.await.expect("a fetch task panicked")?;
-            self.apply_range(fetched, false).await?;
+            let fetched = match handle.await.expect("a fetch task panicked") {
+                Ok(f) => f,
+                Err(e) => {
+                    writer.finish().await?;
+                    return Err(e);
+                }
+            };
+            let commit = self.prepare(fetched, false).await?;
+            if !writer.send(commit).await {
+                break Flow::Continue; // the writer failed: finish() below returns its error
+            }
             if stop.as_mut().now_or_never().is_some() {
                 // Fetches still in flight are dropped; their ranges are fetched again on restart.
-                for h in inflight {
+                for h in inflight.drain(..) {
                     h.abort();
                 }
-                return Ok(Flow::Stop);
+                break Flow::Stop;
             }
-        }
+        };
+        writer.finish().await?;
+        Ok(flow)
     }
 
     /// Follows one block near the head: parent check, logs by block hash, one commit.
@@ -356,9 +369,22 @@ impl<S: IndexWriter> Indexer<S> {
         Ok(())
     }
 
-    /// Decodes and folds a range's logs, then commits events, rows, journal, window blocks
-    /// and checkpoint in one transaction.
+    /// Decodes, folds and commits a range (the live path: one block, written at once).
     async fn apply_range(&mut self, fetched: Fetched, live: bool) -> Result<()> {
+        let pending = self.prepare(fetched, live).await?;
+        let n = pending.commit.events.len() as u64;
+        self.store.commit(pending.commit).await?;
+        metrics::events(n);
+        metrics::indexed(pending.progress.indexed);
+        if let Some(p) = &self.progress {
+            p(pending.progress);
+        }
+        Ok(())
+    }
+
+    /// Decodes and folds a range's logs into the commit of its events, rows, journal, window
+    /// blocks and checkpoint (one transaction), and moves the indexer past it.
+    async fn prepare(&mut self, fetched: Fetched, live: bool) -> Result<Pending> {
         let Fetched {
             from,
             to,
@@ -423,7 +449,6 @@ impl<S: IndexWriter> Indexer<S> {
                 .map_or(0, |d| d.as_secs() as i64),
         });
         let n = commit.events.len() as u64;
-        self.store.commit(commit).await?;
         if live {
             self.window.push_back(last);
             while self.window.len() as u64 > self.cfg.reorg_window {
@@ -432,18 +457,16 @@ impl<S: IndexWriter> Indexer<S> {
         }
         self.next = to + 1;
         self.events += n;
-        metrics::events(n);
-        metrics::indexed(to);
-        if let Some(p) = &self.progress {
-            p(Progress {
+        let _ = from;
+        Ok(Pending {
+            commit,
+            progress: Progress {
                 start: self.start,
                 indexed: to,
                 head: self.head,
                 events: self.events,
-            });
-        }
-        let _ = from;
-        Ok(())
+            },
+        })
     }
 
     /// Each log's block time: the log's `blockTimestamp` where the node gives it, else the
@@ -470,6 +493,49 @@ impl<S: IndexWriter> Indexer<S> {
             known.insert(b.number, b.timestamp);
         }
         Ok(known)
+    }
+}
+
+/// A prepared commit and where the indexer will be once it is written.
+struct Pending {
+    commit: Commit,
+    progress: Progress,
+}
+
+/// The backfill's writer: commits prepared ranges in order, one at a time, with at most one
+/// more waiting, so the next range is folded while the database writes.
+struct Writer {
+    tx: tokio::sync::mpsc::Sender<Pending>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl Writer {
+    fn spawn<S: IndexWriter>(store: S, progress: Option<ProgressFn>) -> Writer {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(1);
+        let task = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let n = p.commit.events.len() as u64;
+                store.commit(p.commit).await?;
+                metrics::events(n);
+                metrics::indexed(p.progress.indexed);
+                if let Some(f) = &progress {
+                    f(p.progress);
+                }
+            }
+            Ok(())
+        });
+        Writer { tx, task }
+    }
+
+    /// Queues a commit; false when the writer stopped on an error (`finish` returns it).
+    async fn send(&self, pending: Pending) -> bool {
+        self.tx.send(pending).await.is_ok()
+    }
+
+    /// Waits until every queued commit is written.
+    async fn finish(self) -> Result<()> {
+        drop(self.tx);
+        self.task.await.expect("the writer task panicked")
     }
 }
 

@@ -15,7 +15,9 @@ pub struct RangeSizer {
 impl Default for RangeSizer {
     fn default() -> Self {
         RangeSizer {
-            size: 2_000,
+            // Small at first: a dense chain answers 2,000 blocks with tens of thousands of
+            // logs before the sizer has seen one answer; a sparse one doubles quickly.
+            size: 500,
             min: 1,
             max: 100_000,
             max_logs: 10_000,

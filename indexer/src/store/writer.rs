@@ -44,9 +44,10 @@ pub struct Rollback {
     pub rows_restored: u64,
 }
 
-/// What the indexer needs from a database. Implemented once over sea-orm for SQLite and
+/// What the indexer needs from a database. A handle is cheap to clone (a connection pool):
+/// the backfill writes from a task of its own. Implemented once over sea-orm for SQLite and
 /// PostgreSQL ([`super::SeaStore`]).
-pub trait IndexWriter: Send + Sync {
+pub trait IndexWriter: Clone + Send + Sync + 'static {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> impl Future<Output = Result<()>> + Send;
     fn checkpoint(
