@@ -1,5 +1,5 @@
 //! Live latency: from a block's mining to its rows committed, with the indexer following the
-//! head of the saved bench chain (anvil with automine, one transaction per block).
+//! head of the saved bench chain (one transaction per block, mined by `evm_mine`).
 //!
 //!     cargo bench -p vouch-indexer --bench live_latency
 //!
@@ -7,7 +7,8 @@
 //! window followed block by block), then, for each of SQLite and PostgreSQL and each of HTTP
 //! and websocket, N (`VOUCH_BENCH_TXS`, default 200) heartbeats are sent one by one. Latency of
 //! one block = the instant the indexer's `on_progress` reports the block committed minus the
-//! instant its receipt reached the sender (both in this process). Between transactions the
+//! instant anvil's answer to the `evm_mine` that mined it reached the sender (both in this
+//! process). (With automine, anvil stalled with one heartbeat pending after ~80 blocks.) Between transactions the
 //! sender waits a random 0-250 ms so blocks do not fall in phase with the poll interval.
 
 mod support;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
+use alloy::providers::ext::AnvilApi;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use rand::Rng;
@@ -53,6 +55,7 @@ async fn run() {
         .connect_http(anvil.endpoint_url())
         .erased();
     let registry = NodeRegistry::new(deployment.contracts.node_registry, &provider);
+    provider.anvil_set_auto_mine(false).await.unwrap();
     println!(
         "bench chain: {} events up to block {}; {} heartbeats per case; poll interval {:?} (load {})",
         summary.events,
@@ -107,15 +110,16 @@ async fn run() {
             for _ in 0..n {
                 let pause = rand::rng().random_range(0..250);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
-                let receipt = registry
-                    .heartbeat(host)
-                    .send()
+                // Automine is off: the block is mined by evm_mine, and its answer's arrival is
+                // the block's mining as the sender sees it.
+                let pending = registry.heartbeat(host).send().await.unwrap();
+                provider.evm_mine(None).await.unwrap();
+                let mined_at = Instant::now();
+                let receipt = provider
+                    .get_transaction_receipt(*pending.tx_hash())
                     .await
                     .unwrap()
-                    .get_receipt()
-                    .await
-                    .unwrap();
-                let mined_at = Instant::now();
+                    .expect("mined by evm_mine");
                 let block = receipt.block_number.unwrap();
                 let done = wait_for(&commits, block, Duration::from_secs(30)).await;
                 lat.push(done.saturating_duration_since(mined_at).as_secs_f64() * 1e3);
