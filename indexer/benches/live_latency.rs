@@ -86,6 +86,9 @@ async fn run() {
                 .await
                 .unwrap();
             let commits: Commits = Arc::default();
+            // Already indexed (the second transport resumes at the checkpoint): caught up.
+            let resumed = indexer.next_block().saturating_sub(1);
+            commits.lock().unwrap().insert(resumed, Instant::now());
             let c = commits.clone();
             indexer.on_progress(move |p| {
                 c.lock().unwrap().insert(p.indexed, Instant::now());
