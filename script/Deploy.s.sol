@@ -11,7 +11,7 @@ import {Core, SystemDeployer} from "./SystemDeployer.sol";
 /// @title Deploy
 /// @notice Deploys all of Vouch, wires it, installs the generated Halo2 verifiers, hands every
 ///         admin role to the timelock (the deployer keeps none) and writes the deployment
-///         manifest (DESIGN.md) to `VOUCH_DEPLOYMENT_OUT` (default `deploy/<chainId>.json`).
+///         manifest (docs/contracts.md, "Deploying") to `VOUCH_DEPLOYMENT_OUT` (default `deploy/<chainId>.json`).
 ///
 ///   forge script script/Deploy.s.sol --rpc-url URL --private-key HEX --broadcast
 ///
