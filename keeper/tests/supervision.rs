@@ -78,7 +78,12 @@ async fn a_worker_killed_mid_request_is_a_typed_error_then_replaced() {
     let err = task.await.unwrap().unwrap_err();
     assert!(matches!(err, ProverError::WorkerCrashed { .. }), "{err}");
     assert!(err.to_string().contains("signal: 9"), "{err}");
-    // The idle worker died too: no live worker is left; two requests at once get new ones.
+    // The idle worker died too: no live worker is left (SIGKILL is delivered asynchronously,
+    // so its death may take a moment to show); two requests at once then get new ones.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !pids(&prover).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(pids(&prover), Vec::<u32>::new());
     let (x, y) = ([job(3)], [job(4)]);
     let (a, b) = tokio::join!(prover.prove(&x), prover.prove(&y));
