@@ -21,6 +21,7 @@ import {Core, SystemDeployer} from "./SystemDeployer.sol";
 /// VOUCH_GUARDIAN [none: the address that may pause Staking, NodeRegistry, JobMarketplace and
 /// Slashing for at most `maxGuardianPause`], VOUCH_ARBITRATION_COUNCIL [none: an address given
 /// the arbiter role beside the timelock, to rule on disputes before their deadline].
+/// VOUCH_DEPLOYER_KEY [none: the sender forge was given] signs every transaction when set.
 /// The verifiers come from `vouch proof setup` (contracts/generated/), which must have run.
 contract Deploy is Script, SystemDeployer {
     /// @dev The batch sizes `vouch proof setup` builds circuits for, and the circuit version.
@@ -37,7 +38,11 @@ contract Deploy is Script, SystemDeployer {
 
     function run() external returns (Deployed memory d) {
         uint256 startBlock = block.number;
-        vm.startBroadcast();
+        // `vouch deploy` passes the key here rather than on forge's command line, where every
+        // process on the machine could read it.
+        uint256 deployerKey = vm.envOr("VOUCH_DEPLOYER_KEY", uint256(0));
+        if (deployerKey != 0) vm.startBroadcast(deployerKey);
+        else vm.startBroadcast();
         (, address deployer,) = vm.readCallers();
 
         d.token = new VouchToken(vm.envOr("VOUCH_TOKEN_HOLDER", deployer), vm.envOr("VOUCH_TOKEN_SUPPLY", uint256(1e9 ether)));

@@ -1,7 +1,8 @@
 //! `vouch`: one command line for the whole system. This file only parses arguments and hands
-//! each command group to its module ([`proof`], [`index`], [`serve`]); it owns process concerns (exit
+//! each command group to its module ([`deploy`], [`proof`], [`index`], [`serve`]); it owns process concerns (exit
 //! codes, logging) and nothing else.
 
+mod deploy;
 mod index;
 mod proof;
 mod serve;
@@ -16,9 +17,9 @@ use vouch_keeper::prover::ProverError;
 ///
 /// Hosts stake, serve models, and prove every result with an EZKL proof that a Solidity
 /// verifier checks on-chain. This binary only parses arguments and calls into the crates: it
-/// drives the prover (`vouch proof`), the indexer (`vouch index`) and the GraphQL API
-/// (`vouch serve`), and each subcommand's
-/// --help says what it needs.
+/// deploys the contracts (`vouch deploy`), drives the prover (`vouch proof`), the indexer
+/// (`vouch index`) and the GraphQL API (`vouch serve`), and each subcommand's --help says
+/// what it needs.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, about, long_about = None)]
 struct Cli {
@@ -31,6 +32,8 @@ enum Command {
     /// The commitment circuit: setup (keys, verifiers), prove, verify.
     #[command(subcommand)]
     Proof(proof::ProofCommand),
+    /// Deploy every contract with the real deploy script, verify it and write the manifest.
+    Deploy(deploy::DeployArgs),
     /// Mirror every contract event of a deployment into SQLite or PostgreSQL.
     Index(index::IndexArgs),
     /// Serve the GraphQL API over the indexer's database.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Deploy(args) => deploy::run(args).await,
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,

@@ -367,3 +367,25 @@ pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().to_owned();
     (dir, path)
 }
+
+/// `vouch ARGS` run from `dir` with a clean `VOUCH_*` environment.
+pub fn vouch(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vouch"));
+    command.args(args).current_dir(dir).stdin(Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("VOUCH_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Runs `command` to its end: (exit code, stdout, stderr).
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().expect("vouch runs");
+    (
+        output.status.code().expect("an exit code, not a signal"),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
