@@ -1,8 +1,9 @@
 //! `vouch`: one command line for the whole system. This file only parses arguments and hands
-//! each command group to its module ([`deploy`], [`proof`], [`index`], [`serve`]); it owns process concerns (exit
+//! each command group to its module ([`deploy`], [`devnet`], [`proof`], [`index`], [`serve`]); it owns process concerns (exit
 //! codes, logging) and nothing else.
 
 mod deploy;
+mod devnet;
 mod index;
 mod proof;
 mod serve;
@@ -32,6 +33,8 @@ enum Command {
     /// The commitment circuit: setup (keys, verifiers), prove, verify.
     #[command(subcommand)]
     Proof(proof::ProofCommand),
+    /// The whole system on this machine: anvil, the deployment, indexer and GraphQL API.
+    Devnet(devnet::DevnetArgs),
     /// Deploy every contract with the real deploy script, verify it and write the manifest.
     Deploy(deploy::DeployArgs),
     /// Mirror every contract event of a deployment into SQLite or PostgreSQL.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Deploy(args) => deploy::run(args).await,
+            Command::Devnet(args) => devnet::run(args).await,
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,
@@ -89,6 +93,7 @@ fn init_logging(command: &Command) {
     let default = match command {
         Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
         Command::Serve(_) => "warn,vouch=info,vouch_graphql=info",
+        Command::Devnet(_) => "warn,vouch=info",
         _ => "warn",
     };
     tracing_subscriber::fmt()

@@ -1,0 +1,141 @@
+//! `vouch devnet`: the whole system on this machine (`vouch_devnet`): anvil, the verified
+//! deployment, the indexer and the GraphQL API in one process. Prints the endpoints and three
+//! commands to try, a live status line, and with `--for N` a summary after N seconds. Ctrl-C
+//! or SIGTERM stops everything, anvil included.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use tokio::signal::unix::{SignalKind, signal};
+use vouch_devnet::{Devnet, DevnetConfig, DevnetError};
+
+use crate::BadInput;
+
+/// How often the status line is refreshed.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// sqlite://FILE or postgres://USER@HOST/DB (a database without an earlier devnet's index)
+    /// [default: a fresh SQLite file in the data directory]
+    #[arg(long, env = "VOUCH_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// Holds the devnet's SQLite file and deployment manifest, emptied at start
+    #[arg(
+        long,
+        env = "VOUCH_DATA_DIR",
+        value_name = "DIR",
+        default_value = ".vouch/devnet"
+    )]
+    data_dir: PathBuf,
+    /// anvil's JSON-RPC port (HTTP and websocket)
+    #[arg(
+        long,
+        env = "VOUCH_ANVIL_PORT",
+        value_name = "PORT",
+        default_value_t = 8545
+    )]
+    anvil_port: u16,
+    /// Where the GraphQL API listens
+    #[arg(
+        long,
+        env = "VOUCH_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
+    listen: SocketAddr,
+    /// Stop after this many seconds and print a summary [default: run until Ctrl-C]
+    #[arg(long = "for", env = "VOUCH_FOR", value_name = "SECONDS")]
+    run_for: Option<u64>,
+}
+
+pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
+    let config = DevnetConfig {
+        anvil_port: args.anvil_port,
+        listen: args.listen,
+        database: args.database.clone(),
+        data_dir: args.data_dir.clone(),
+    };
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let start = Devnet::start(config, |step| eprintln!("devnet: {step}..."));
+    let devnet = tokio::select! {
+        devnet = start => devnet.map_err(devnet_error)?,
+        _ = int.recv() => { eprintln!("devnet: interrupted while starting"); return Ok(ExitCode::from(130)); }
+        _ = term.recv() => { eprintln!("devnet: terminated while starting"); return Ok(ExitCode::from(143)); }
+    };
+    print_welcome(&devnet);
+
+    let tty = std::io::stderr().is_terminal();
+    let until = async {
+        match args.run_for {
+            Some(seconds) => tokio::time::sleep(Duration::from_secs(seconds)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(until);
+    let mut status = tokio::time::interval(STATUS_EVERY);
+    loop {
+        tokio::select! {
+            () = &mut until => break,
+            _ = int.recv() => break,
+            _ = term.recv() => break,
+            _ = status.tick() => {
+                if let Ok(s) = devnet.summary().await {
+                    let line = format!(
+                        "devnet: block {} indexed {} (lag {}), {} events, {} jobs, {} batches, {} slashes",
+                        s.head, s.indexed.unwrap_or(0), s.lag(), s.events, s.jobs(), s.batches, s.slashes
+                    );
+                    if tty {
+                        eprint!("\r\x1b[2K{line}");
+                        let _ = std::io::stderr().flush();
+                    } else if args.run_for.is_none() {
+                        tracing::info!("{line}");
+                    }
+                }
+            }
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+    eprintln!("devnet: stopping (API, indexer, anvil)...");
+    let summary = devnet.stop().await.map_err(devnet_error)?;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_welcome(devnet: &Devnet) {
+    let e = devnet.endpoints();
+    let staking = devnet.deployment().contracts.staking;
+    println!("Vouch devnet is up.");
+    println!("  chain (anvil, id 31337)  {} | {}", e.rpc, e.ws);
+    println!("  GraphQL + GraphiQL       {}", e.graphql);
+    println!("  deployment manifest      {}", e.manifest.display());
+    println!("  index database           {}", e.database);
+    println!("Try:");
+    println!(
+        "  curl -s {} -H 'content-type: application/json' -d '{{\"query\":\"{{ indexerStatus {{ indexedBlock head }} protocol {{ totalStaked jobsByState {{ state count }} }} }}\"}}'",
+        e.graphql
+    );
+    println!(
+        "  node_modules/.bin/cast call {staking} 'minimumStake()(uint256)' --rpc-url {}",
+        e.rpc
+    );
+    println!(
+        "  vouch serve --print-schema | less    # every query, or open {} in a browser",
+        e.graphql
+    );
+}
+
+fn devnet_error(e: DevnetError) -> anyhow::Error {
+    if e.is_bad_input() {
+        anyhow::Error::new(BadInput(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
