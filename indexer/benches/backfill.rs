@@ -118,12 +118,13 @@ async fn parent() {
             let r: RunResult = serde_json::from_str(line).unwrap();
             assert_eq!(r.events, summary.events, "{db}: every event stored");
             println!(
-                "{db} run {}: {} events in {:.2} s = {:.0} events/s, peak RSS {:.0} MB, CPU {:.2} s user + {:.2} s sys (load {})",
+                "{db} run {}: {} events in {:.2} s = {:.0} events/s, peak RSS {:.0} MB (before opening {:.0} MB), CPU {:.2} s user + {:.2} s sys (load {})",
                 run + 1,
                 r.events,
                 r.seconds,
                 r.events as f64 / r.seconds,
                 r.peak_rss as f64 / 1e6,
+                r.rss_before as f64 / 1e6,
                 r.user,
                 r.sys,
                 support::load_average()
