@@ -114,7 +114,7 @@ fn unknown_addresses_are_skipped_and_bad_logs_are_typed_errors() {
         (ContractKind::Staking, "Staked")
     );
     assert_eq!(
-        serde_json::Value::from(decoded.args),
+        serde_json::Value::from(decoded.args_map()),
         json!({
             "staker": Address::repeat_byte(0xaa).to_checksum(None),
             "amount": "5",
@@ -268,7 +268,7 @@ async fn every_log_of_a_real_deployment_decodes() {
     };
     assert_eq!(created.contract, ContractKind::JobMarketplace);
     assert_eq!(
-        serde_json::Value::from(created.args.clone()),
+        serde_json::Value::from(created.args_map()),
         json!({
             "jobId": "1",
             "renter": renter.to_checksum(None),
@@ -297,7 +297,7 @@ async fn every_log_of_a_real_deployment_decodes() {
         panic!("one Staked")
     };
     assert_eq!(
-        serde_json::Value::from(staked.args.clone()),
+        serde_json::Value::from(staked.args_map()),
         json!({
             "staker": host.to_checksum(None),
             "amount": "1000000000000000000000",
@@ -309,7 +309,7 @@ async fn every_log_of_a_real_deployment_decodes() {
         panic!("one NodeRegistered")
     };
     assert_eq!(
-        serde_json::Value::from(registered.args.clone()),
+        serde_json::Value::from(registered.args_map()),
         json!({
             "host": host.to_checksum(None),
             "endpoint": "https://h1.vouch.example:8443",

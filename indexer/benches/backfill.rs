@@ -39,6 +39,9 @@ struct RunResult {
     user: f64,
     sys: f64,
     commits: u64,
+    /// Seconds per phase (`Indexer::phases`): waiting for logs, decoding, folding, waiting for
+    /// the writer, writing.
+    phases: [f64; 5],
 }
 
 fn main() {
@@ -66,7 +69,9 @@ async fn parent() {
         .unwrap_or(2);
     let t = Instant::now();
     let anvil = support::anvil_on_saved_chain();
-    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let provider = ProviderBuilder::new()
+        .connect_http(anvil.endpoint_url())
+        .erased();
     let head = provider.get_block_number().await.unwrap();
     println!(
         "anvil loaded the bench chain in {:.1} s: head {head}, {} events expected (load {})",
@@ -113,15 +118,21 @@ async fn parent() {
             let r: RunResult = serde_json::from_str(line).unwrap();
             assert_eq!(r.events, summary.events, "{db}: every event stored");
             println!(
-                "{db} run {}: {} events in {:.2} s = {:.0} events/s, peak RSS {:.0} MB, CPU {:.2} s user + {:.2} s sys (load {})",
+                "{db} run {}: {} events in {:.2} s = {:.0} events/s, peak RSS {:.0} MB (before opening {:.0} MB), CPU {:.2} s user + {:.2} s sys (load {})",
                 run + 1,
                 r.events,
                 r.seconds,
                 r.events as f64 / r.seconds,
                 r.peak_rss as f64 / 1e6,
+                r.rss_before as f64 / 1e6,
                 r.user,
                 r.sys,
                 support::load_average()
+            );
+            let [wait, decode, fold, backpressure, write] = r.phases;
+            println!(
+                "  phases: waiting for logs {wait:.2} s, decoding {decode:.2} s, folding {fold:.2} s, waiting for the writer {backpressure:.2} s; writing (own task) {write:.2} s over {} commits",
+                r.commits
             );
             results.push(r);
         }
@@ -152,7 +163,11 @@ async fn parent() {
         let rss_min = rs.iter().map(|r| r.peak_rss).min().unwrap();
         println!(
             "| indexer cold, {} | {:.2} s ({:.2}-{:.2}) | {:.0} ({:.0}-{:.0}) | {:.2} | {:.0} MB ({:.0}-{:.0}) | {:.2} + {:.2} s |",
-            if db == "postgres" { "PostgreSQL" } else { "SQLite" },
+            if db == "postgres" {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
             best.seconds,
             best.seconds,
             max,
@@ -235,7 +250,9 @@ async fn child(db: &str, endpoint: &str) -> RunResult {
         reorg_window: 4,
         ..IndexerConfig::default()
     };
-    let mut indexer = Indexer::open(source, store, &deployment, cfg).await.unwrap();
+    let mut indexer = Indexer::open(source, store, &deployment, cfg)
+        .await
+        .unwrap();
     let c = commits.clone();
     indexer.on_progress(move |_| {
         c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -244,6 +261,15 @@ async fn child(db: &str, endpoint: &str) -> RunResult {
     let seconds = t.elapsed().as_secs_f64();
     let (u1, s1) = support::cpu();
     let peak_rss = support::peak_rss();
+    let p = indexer.phases();
+    let phases = [
+        p.waiting_for_logs,
+        p.decoding,
+        p.folding,
+        p.waiting_for_writer,
+        p.writing,
+    ]
+    .map(|d| d.as_secs_f64());
     let stored = event::Entity::find()
         .count(indexer.store().connection())
         .await
@@ -258,5 +284,6 @@ async fn child(db: &str, endpoint: &str) -> RunResult {
         user: (u1 - u0).as_secs_f64(),
         sys: (s1 - s0).as_secs_f64(),
         commits: commits.load(std::sync::atomic::Ordering::Relaxed),
+        phases,
     }
 }

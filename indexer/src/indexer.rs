@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::B256;
 use alloy::rpc::types::Log;
@@ -15,6 +15,7 @@ use vouch_bindings::Deployment;
 use vouch_bindings::events::{self, AddressBook, DecodeError};
 
 use crate::metrics;
+use crate::phases::{Phase, PhaseTimes, Phases};
 use crate::projections::{self, LogMeta, State};
 use crate::source::{BlockRef, ChainSource, RangeSizer, SourceError};
 use crate::store::entity::{block, checkpoint, event};
@@ -107,6 +108,7 @@ pub struct Indexer<S> {
     last_reorg: Option<(i64, i64)>,
     progress: Option<ProgressFn>,
     heads: Option<crate::source::Heads>,
+    phases: Arc<Phases>,
 }
 
 impl<S: IndexWriter> Indexer<S> {
@@ -162,12 +164,18 @@ impl<S: IndexWriter> Indexer<S> {
             last_reorg,
             progress: None,
             heads: None,
+            phases: Arc::default(),
         })
     }
 
     /// Called after every commit with where the indexer is.
     pub fn on_progress(&mut self, f: impl Fn(Progress) + Send + Sync + 'static) {
         self.progress = Some(Arc::new(f));
+    }
+
+    /// Where the time went so far, per phase.
+    pub fn phases(&self) -> PhaseTimes {
+        self.phases.snapshot()
     }
 
     pub fn store(&self) -> &S {
@@ -240,7 +248,11 @@ impl<S: IndexWriter> Indexer<S> {
         let mut inflight: VecDeque<JoinHandle<Result<Fetched>>> = VecDeque::new();
         let mut planned = self.next;
         // Range n+1 is decoded and folded while range n is written.
-        let writer = Writer::spawn(self.store.clone(), self.progress.clone());
+        let writer = Writer::spawn(
+            self.store.clone(),
+            self.progress.clone(),
+            self.phases.clone(),
+        );
         let flow = loop {
             while inflight.len() < self.cfg.concurrency && planned <= to {
                 let size = sizer.lock().expect("sizer lock").size;
@@ -256,7 +268,10 @@ impl<S: IndexWriter> Indexer<S> {
             let Some(handle) = inflight.pop_front() else {
                 break Flow::Continue;
             };
-            let fetched = match handle.await.expect("a fetch task panicked") {
+            let waiting = Instant::now();
+            let fetched = handle.await.expect("a fetch task panicked");
+            self.phases.add(Phase::WaitingForLogs, waiting);
+            let fetched = match fetched {
                 Ok(f) => f,
                 Err(e) => {
                     writer.finish().await?;
@@ -264,7 +279,10 @@ impl<S: IndexWriter> Indexer<S> {
                 }
             };
             let commit = self.prepare(fetched, false).await?;
-            if !writer.send(commit).await {
+            let waiting = Instant::now();
+            let sent = writer.send(commit).await;
+            self.phases.add(Phase::WaitingForWriter, waiting);
+            if !sent {
                 break Flow::Continue; // the writer failed: finish() below returns its error
             }
             if stop.as_mut().now_or_never().is_some() {
@@ -385,6 +403,7 @@ impl<S: IndexWriter> Indexer<S> {
     /// Decodes and folds a range's logs into the commit of its events, rows, journal, window
     /// blocks and checkpoint (one transaction), and moves the indexer past it.
     async fn prepare(&mut self, fetched: Fetched, live: bool) -> Result<Pending> {
+        let mut clock = Instant::now();
         let Fetched {
             from,
             to,
@@ -400,7 +419,9 @@ impl<S: IndexWriter> Indexer<S> {
             ..Commit::default()
         };
         for log in &logs {
-            let Some(decoded) = events::decode(&self.book, log)? else {
+            let decoded = events::decode(&self.book, log)?;
+            clock = self.phases.add(Phase::Decoding, clock);
+            let Some(decoded) = decoded else {
                 continue;
             };
             let number = log.block_number.unwrap_or(to);
@@ -420,12 +441,14 @@ impl<S: IndexWriter> Indexer<S> {
                 block_hash: meta.block_hash.clone(),
                 block_timestamp: meta.block_timestamp as i64,
                 contract: decoded.contract.manifest_name().to_owned(),
-                address: log.address().to_checksum(None),
+                address: events::checksummed(log.address()),
                 event: decoded.name.to_owned(),
-                args: serde_json::Value::Object(decoded.args).to_string(),
+                args: decoded.args,
             });
+            clock = self.phases.add(Phase::Folding, clock);
         }
         self.state.drain_into(&mut commit);
+        self.phases.add(Phase::Folding, clock);
         if live {
             commit.blocks.push(block::Model {
                 chain_id: self.chain_id as i64,
@@ -510,12 +533,18 @@ struct Writer {
 }
 
 impl Writer {
-    fn spawn<S: IndexWriter>(store: S, progress: Option<ProgressFn>) -> Writer {
+    fn spawn<S: IndexWriter>(
+        store: S,
+        progress: Option<ProgressFn>,
+        phases: Arc<Phases>,
+    ) -> Writer {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Pending>(1);
         let task = tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
                 let n = p.commit.events.len() as u64;
+                let writing = Instant::now();
                 store.commit(p.commit).await?;
+                phases.add(Phase::Writing, writing);
                 metrics::events(n);
                 metrics::indexed(p.progress.indexed);
                 if let Some(f) = &progress {

@@ -11,8 +11,10 @@
 pub mod indexer;
 pub mod metrics;
 pub mod notify;
+mod phases;
 pub mod projections;
 pub mod source;
 pub mod store;
 
 pub use indexer::{IndexError, Indexer, IndexerConfig, Progress};
+pub use phases::PhaseTimes;

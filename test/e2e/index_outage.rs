@@ -2,7 +2,7 @@
 //! indexer follows the head, and restarted a few seconds later on the same port from its saved
 //! state (`--load-state`). The running `vouch index` rides both out on its RPC retries (backoff
 //! up to ~10 min) and resumes with no gap: every log stored once, the tables equal a fresh
-//! index.
+//! index. Once into SQLite, once into PostgreSQL.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -15,6 +15,18 @@ const OUTAGE: Duration = Duration::from_secs(3);
 
 #[tokio::test]
 async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
+    let db = vouch_testkit::FreshSqlite::create();
+    outage_case(&db.url).await;
+}
+
+#[tokio::test]
+async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail_on_postgres() {
+    let db = vouch_testkit::FreshPostgres::create().await;
+    outage_case(&db.url).await;
+}
+
+/// Both outages, with `vouch index --database url`.
+async fn outage_case(url: &str) {
     let port = free_port();
     let (_state_dir, state_dir) = support::data_dir();
     let state = state_dir.join("anvil-state.json");
@@ -24,11 +36,10 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
         chain.empty_blocks(400).await;
     }
     let head = chain.head().await;
-    let db = vouch_testkit::FreshSqlite::create();
     let (_dir, dir) = support::data_dir();
     let mut run = Indexing::spawn(chain.index(
         &dir,
-        &db.url,
+        url,
         &[
             "--concurrency",
             "2",
@@ -42,7 +53,7 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
     // Mid-backfill: once some ranges are in, the node goes away.
     let mut before = None;
     for _ in 0..600 {
-        if let Some((_, _, Some(b))) = support::try_counts(&db.url).await
+        if let Some((_, _, Some(b))) = support::try_counts(url).await
             && b > 200
         {
             before = Some(b);
@@ -52,7 +63,7 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
     }
     let before = before.expect("the backfill started");
     stop_anvil(&mut chain.anvil);
-    let (_, _, during) = counts(&db.url).await;
+    let (_, _, during) = counts(url).await;
     let during = during.unwrap();
     assert!(
         during < head as i64 - 16,
@@ -68,7 +79,7 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
     );
     let logs = chain.logs().await;
     wait_indexed(
-        &db.url,
+        url,
         head,
         logs,
         Duration::from_secs(40),
@@ -86,7 +97,7 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
     chain.transfers(3, 20, 11).await;
     let (head, logs) = (chain.head().await, chain.logs().await);
     wait_indexed(
-        &db.url,
+        url,
         head,
         logs,
         Duration::from_secs(40),
@@ -94,7 +105,7 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
     )
     .await;
     assert!(run.child.try_wait().unwrap().is_none(), "{}", run.stderr());
-    let (total, distinct, _) = counts(&db.url).await;
+    let (total, distinct, _) = counts(url).await;
     assert_eq!(total as usize, logs);
     assert_eq!(distinct, total);
     run.kill();
@@ -103,5 +114,5 @@ async fn the_indexer_rides_out_node_restarts_mid_backfill_and_mid_tail() {
         "the indexer noticed the outage:\n{}",
         run.stderr()
     );
-    assert_eq!(digest(&db.url).await, chain.clean_digest().await);
+    assert_eq!(digest(url).await, chain.clean_digest().await);
 }

@@ -32,7 +32,9 @@ fn first_arg(args: &Map<String, Value>) -> String {
 
 pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
     let event = decoded.name;
-    let args = &decoded.args;
+    // Parsed only for the settings events below, not for every log.
+    let args = std::cell::LazyCell::new(|| decoded.args_map());
+    let args = &args;
     let (name, value) = match event {
         "Paused" | "Unpaused" => (
             "pause".to_owned(),
@@ -53,14 +55,14 @@ pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
         // VerifierSet is keyed by batch size.
         "VerifierSet" => (
             format!("VerifierSet({})", first_arg(args)),
-            Value::Object(args.clone()),
+            Value::Object((**args).clone()),
         ),
         e if KEYED.contains(&e) => (
             format!("{e}({})", first_arg(args)),
-            Value::Object(args.clone()),
+            Value::Object((**args).clone()),
         ),
         e if e.ends_with("Set") || OTHER.contains(&e) => {
-            (e.to_owned(), Value::Object(args.clone()))
+            (e.to_owned(), Value::Object((**args).clone()))
         }
         _ => return,
     };

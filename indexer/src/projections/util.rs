@@ -2,9 +2,9 @@
 
 use alloy::primitives::{Address, B256, U256};
 
-/// Checksummed 0x address.
+/// Checksummed 0x address (remembered per thread: a keccak each, and the same accounts recur).
 pub fn addr(a: Address) -> String {
-    a.to_checksum(None)
+    vouch_bindings::events::checksummed(a)
 }
 
 /// `None` for the zero address.

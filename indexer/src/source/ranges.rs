@@ -17,7 +17,7 @@ impl Default for RangeSizer {
         RangeSizer {
             // Small at first: a dense chain answers 2,000 blocks with tens of thousands of
             // logs before the sizer has seen one answer; a sparse one doubles quickly.
-            size: 500,
+            size: 250,
             min: 1,
             max: 100_000,
             max_logs: 10_000,

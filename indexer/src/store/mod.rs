@@ -1,12 +1,14 @@
 //! Storage: the sea-orm entities, their migrations, and the seams the rest of the crate uses:
 //! [`IndexWriter`] (what the indexer writes) and the read side the GraphQL crate queries.
 //! The traits are apart from their implementation ([`SeaStore`], one sea-orm implementation
-//! for both SQLite and PostgreSQL), as reth splits `storage-api` from `provider`.
+//! for both SQLite and PostgreSQL, with a COPY write path on PostgreSQL), as reth splits
+//! `storage-api` from `provider`.
 
 pub mod entity;
 mod journal;
 mod lease;
 pub mod migration;
+mod pg;
 mod row;
 mod sea;
 mod table;
@@ -33,6 +35,16 @@ pub enum StoreError {
     /// rejected when the commit carrying it is written, so the journal can always be replayed.
     #[error("undo entry for {table} has key {key:?}, which is not a primary key of that table")]
     BadUndoKey { table: String, key: String },
+    /// PostgreSQL's bulk write path (COPY, staging tables) failed.
+    #[error("database error: {0}")]
+    Pg(sea_orm::sqlx::Error),
+    /// A column type the COPY encoder does not know (the schema uses integers, text, booleans).
+    #[error("cannot stream {table}.{column} with COPY: unsupported value {value}")]
+    Unencodable {
+        table: String,
+        column: String,
+        value: String,
+    },
     /// The connection holding the PostgreSQL advisory lock of the chain failed.
     #[error("indexer lease connection: {0}")]
     Lease(sea_orm::sqlx::Error),

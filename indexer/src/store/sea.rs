@@ -1,7 +1,8 @@
 //! [`SeaStore`]: the one [`IndexWriter`] implementation, over sea-orm, for SQLite and
 //! PostgreSQL alike. Owns connecting (URL dispatch, SQLite durability pragmas) and the
 //! transactions of commit and rollback; the per-table SQL lives in `table`, the journal
-//! encoding in `journal`.
+//! encoding in `journal`. A commit on PostgreSQL goes through `pg` (COPY into staging tables);
+//! SQLite keeps multi-row INSERTs with prepared statements, its fastest path.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -136,7 +137,7 @@ impl IndexWriter for SeaStore {
         .await
     }
 
-    async fn commit(&self, commit: Commit) -> Result<()> {
+    async fn commit(&self, mut commit: Commit) -> Result<()> {
         let span = tracing::info_span!(
             "db.commit",
             events = commit.events.len(),
@@ -151,14 +152,27 @@ impl IndexWriter for SeaStore {
             for entry in &commit.undo {
                 journal::check_key(entry.key.table, &entry.key.key)?;
             }
-            let rows = last_per_key(commit.rows, Row::key);
-            let blocks = last_per_key(commit.blocks, |b| b.number);
-            let undo: Vec<undo::ActiveModel> =
-                last_per_key(commit.undo, |e| (e.block_number, e.key.clone()))
-                    .iter()
-                    .map(|e| journal::encode(chain, e))
-                    .collect();
+            let rows = last_per_key(std::mem::take(&mut commit.rows), Row::key);
+            let blocks = last_per_key(std::mem::take(&mut commit.blocks), |b| b.number);
+            let undo = last_per_key(std::mem::take(&mut commit.undo), |e| {
+                (e.block_number, e.key.clone())
+            });
 
+            if self.db.get_database_backend() == DbBackend::Postgres {
+                // The bulk path: COPY into staging tables, one upsert per table (store/pg.rs).
+                let bulk = Commit {
+                    rows,
+                    blocks,
+                    undo,
+                    ..commit
+                };
+                let payload = notice.as_ref().map(|n| n.to_json());
+                super::pg::commit(self.db.get_postgres_connection_pool(), bulk, payload).await?;
+                crate::notify::committed(self, notice);
+                return Ok(());
+            }
+            let undo: Vec<undo::ActiveModel> =
+                undo.iter().map(|e| journal::encode(chain, e)).collect();
             let txn = self.db.begin().await?;
             let events: Vec<event::ActiveModel> =
                 commit.events.into_iter().map(Into::into).collect();

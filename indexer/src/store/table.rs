@@ -183,6 +183,33 @@ macro_rules! projection_fns {
             Ok(())
         }
 
+        /// PostgreSQL: upserts rows of any tables with COPY, one staged batch per table.
+        pub(crate) async fn copy_rows(
+            conn: &mut sea_orm::sqlx::PgConnection,
+            rows: Vec<Row>,
+        ) -> Result<()> {
+            #[allow(non_snake_case)]
+            #[derive(Default)]
+            struct Groups {
+                $($variant: Vec<$module::Model>,)*
+            }
+            let mut groups = Groups::default();
+            for row in rows {
+                match row {
+                    $(Row::$variant(m) => groups.$variant.push(m),)*
+                }
+            }
+            $(
+                super::pg::copy_upsert::<$module::Entity>(
+                    conn,
+                    &groups.$variant,
+                    super::pg::OnConflict::Replace,
+                )
+                .await?;
+            )*
+            Ok(())
+        }
+
         /// Every projection row of a chain, table by table, each ordered by primary key.
         pub(crate) async fn load_projections<C: ConnectionTrait>(
             db: &C,
