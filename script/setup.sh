@@ -40,6 +40,13 @@ if [ "$want_tests" = 1 ]; then
   pg_host=${pg_hostport%%:*}; pg_port=${pg_hostport##*:}; [ "$pg_port" = "$pg_hostport" ] && pg_port=5432
   (exec 3<>"/dev/tcp/$pg_host/$pg_port") 2>/dev/null \
     || die "PostgreSQL is not reachable at $pg_host:$pg_port (tests need it): start it, e.g. pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start, or set DATABASE_URL"
+  # Debian's chromium, for the headless GraphiQL test (graphql/tests/graphiql.rs).
+  if [ ! -x /usr/bin/chromium ]; then
+    step "apt-get install chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } </dev/null \
+      || die "cannot install chromium (the GraphiQL test needs it): run as root, or apt-get install chromium"
+  fi
 fi
 
 # --- npm toolchain -------------------------------------------------------------------------

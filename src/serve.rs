@@ -46,6 +46,15 @@ pub struct ServeArgs {
         default_value_t = 5.0
     )]
     request_timeout: f64,
+    /// Seconds a client may take to send a request's headers, and then its body (slow clients
+    /// are cut off)
+    #[arg(
+        long,
+        env = "VOUCH_READ_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
+    read_timeout: f64,
     /// Print the GraphQL schema (SDL) and exit
     #[arg(long)]
     print_schema: bool,
@@ -60,6 +69,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bad_input!(
             "--request-timeout must be between 0 and 600 seconds (got {})",
             args.request_timeout
+        );
+    }
+    if !(args.read_timeout > 0.0 && args.read_timeout <= 600.0) {
+        bad_input!(
+            "--read-timeout must be between 0 and 600 seconds (got {})",
+            args.read_timeout
         );
     }
     let url = crate::index::database_url(args.database.clone(), args.data_dir.clone())?;
@@ -91,6 +106,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_lag: args.max_lag,
         chain_id: None,
         timeout: Duration::from_secs_f64(args.request_timeout),
+        read_timeout: Duration::from_secs_f64(args.read_timeout),
         ..vouch_graphql::ServeConfig::default()
     };
     let mut int = signal(SignalKind::interrupt())?;

@@ -8,11 +8,13 @@
 //! | `limits` | depth, complexity, page size, alias count, body size, timeout |
 //! | `loaders` | the DataLoaders that link objects to their neighbours in one query per page |
 //! | `schema/` | the query root and one file per domain |
+//! | `graphiql` | the GraphiQL page and its vendored scripts (no CDN) |
 //! | `server` | axum: `/graphql` (GraphiQL, POST, websocket), `/healthz`, `/metrics`, CORS, gzip |
 //! | `subscriptions/` | live events: the process's feed of committed events, the subscription root, the websocket protocols and caps |
 //! | `metrics` | the Prometheus counters of the server |
 
 pub mod context;
+pub mod graphiql;
 pub mod limits;
 pub mod loaders;
 pub mod metrics;
@@ -25,7 +27,7 @@ pub mod subscriptions;
 use async_graphql::{EmptyMutation, Schema};
 
 pub use schema::Query;
-pub use server::{ServeConfig, router, serve};
+pub use server::{ServeConfig, router, serve, serve_on};
 
 pub use subscriptions::{LiveFeed, Subscription, SubscriptionLimits};
 

@@ -8,6 +8,8 @@
 //! | aliases | 50 per document | [`AliasLimit`], at parse time |
 //! | request body | 256 KiB (413 above) | `server` |
 //! | time | 5 s per request (a GraphQL error after) | `server` |
+//! | reading the headers | 10 s from the connection's first byte (the connection is closed) | `server` (hyper's header read timeout) |
+//! | reading the body | 10 s (408 and the connection closed) | `server` |
 
 use std::sync::Arc;
 
@@ -22,6 +24,9 @@ pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_ALIASES: usize = 50;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a client may take to send a request's headers, and separately its body: a client
+/// that trickles bytes (slow loris) cannot hold a connection and a task longer than this.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The schema's own limits and extensions.
 pub fn apply<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S> {

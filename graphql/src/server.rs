@@ -1,5 +1,6 @@
 //! The HTTP side: `GET /graphql` (GraphiQL), `POST /graphql` (JSON), `GET /healthz`,
-//! `GET /metrics`; CORS, gzip, the body limit and the request timeout. Stateless: every
+//! `GET /metrics`; CORS, gzip, the body limit, the request timeout and the header and body read
+//! timeouts (the connection loop is hyper's, for its header read timeout). Stateless: every
 //! request opens its own read-only transaction, so any number of replicas can serve one
 //! database.
 
@@ -8,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{Response as GqlResponse, ServerError};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -21,7 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::context::RequestCtx;
-use crate::limits::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
+use crate::limits::{MAX_BODY_BYTES, READ_TIMEOUT, REQUEST_TIMEOUT};
 use crate::metrics::{self, ErrorKind};
 use crate::subscriptions::serve_socket;
 use crate::{Error, LiveFeed, Result, SubscriptionLimits, VouchSchema, build_schema_with, loaders};
@@ -41,6 +41,8 @@ pub struct ServeConfig {
     /// The chain to serve; `None`: the one in the checkpoints.
     pub chain_id: Option<i64>,
     pub timeout: Duration,
+    /// How long a client may take to send the headers of a request, and then its body.
+    pub read_timeout: Duration,
     /// Caps of the websocket subscriptions.
     pub subscriptions: SubscriptionLimits,
 }
@@ -53,6 +55,7 @@ impl Default for ServeConfig {
             max_lag: 64,
             chain_id: None,
             timeout: REQUEST_TIMEOUT,
+            read_timeout: READ_TIMEOUT,
             subscriptions: SubscriptionLimits::default(),
         }
     }
@@ -78,6 +81,10 @@ pub fn router(db: DatabaseConnection, cfg: ServeConfig, feed: Option<LiveFeed>) 
     });
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
+        .route(
+            &format!("{}/{{name}}", crate::graphiql::ASSET_PREFIX),
+            get(crate::graphiql::asset),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
@@ -122,14 +129,65 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let addr = cfg.listen;
+    let read_timeout = cfg.read_timeout;
     let router = router(db, cfg, feed)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Listen { addr, source })?;
     tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve_on(listener, router, read_timeout, shutdown).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish
+/// (for at most 10 s). HTTP/1.1 with websocket upgrades; a connection that has not sent a
+/// request's headers within `read_timeout` of its first byte is closed (axum's own `serve`
+/// sets no header timeout).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    let builder = builder.http1_only();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open 10 s after the stop signal: closing them");
+    }
     Ok(())
 }
 
@@ -193,12 +251,7 @@ async fn graphql_get(State(app): State<Arc<App>>, request: axum::extract::Reques
 
 async fn graphiql() -> Html<String> {
     metrics::request("graphiql", 200);
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .finish(),
-    )
+    crate::graphiql::page("/graphql")
 }
 
 async fn graphql(State(app): State<Arc<App>>, body: Body) -> Response {
@@ -210,9 +263,27 @@ async fn graphql(State(app): State<Arc<App>>, body: Body) -> Response {
 }
 
 async fn answer(app: &App, body: Body) -> Response {
-    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => b,
+    let read = tokio::time::timeout(
+        app.cfg.read_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    );
+    let bytes: Bytes = match read.await {
+        Ok(Ok(b)) => b,
         Err(_) => {
+            metrics::error(ErrorKind::Timeout);
+            let mut r = json(
+                StatusCode::REQUEST_TIMEOUT,
+                error_body(&format!(
+                    "the request body did not arrive within {} s: send it at once",
+                    app.cfg.read_timeout.as_secs_f64()
+                )),
+            );
+            // The rest of the body is not awaited: the connection ends with this answer.
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+        Ok(Err(_)) => {
             metrics::error(ErrorKind::TooLarge);
             return json(
                 StatusCode::PAYLOAD_TOO_LARGE,
