@@ -496,12 +496,12 @@ async fn reverts_are_decoded_to_the_contracts_custom_errors() {
 #[tokio::test]
 async fn send_lands_other_calls_and_land_proof_a_batch_within_its_gas_limit() {
     let world = World::new().await;
+    let jobs = world.claimed_jobs(16, "full").await;
+    let proof = common::prover().await.prove(&jobs).await.unwrap();
     let m = manager(&world, world.operator, test_config()).await;
     let nonce = m.next_nonce().await.unwrap();
     let beat = m.send(heartbeat(&world), None).await.unwrap();
     assert_landed(&beat, nonce, 0, 0);
-    let jobs = world.claimed_jobs(16, "full").await;
-    let proof = common::prover().await.prove(&jobs).await.unwrap();
     let landed = m.land_proof(&proof).await.unwrap();
     assert_landed(&landed, nonce + 1, 0, 0);
     let receipt = world
