@@ -14,7 +14,7 @@ mod world;
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::eips::BlockId;
-use alloy::network::EthereumWallet;
+use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256, utils::parse_ether};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi};
 use alloy::rpc::types::Filter;
@@ -23,7 +23,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use vouch_bindings::contracts::{
-    JobMarketplace, NodeRegistry, ProofSystem, ReputationRegistry, Slashing, Staking,
+    JobMarketplace, NodeRegistry, ReputationRegistry, Slashing, Staking,
     VouchGovernor, VouchToken,
 };
 use vouch_bindings::events::AddressBook;
@@ -35,7 +35,7 @@ use vouch_indexer::store::entity::{
 use vouch_indexer::store::{IndexWriter, SeaStore};
 use vouch_indexer::{Indexer, IndexerConfig};
 use vouch_keeper::prover::{JobTuple, Proof};
-use world::{PROOF_GAS_LIMIT, World, model};
+use world::{World, model};
 
 type Receipt = <alloy::network::Ethereum as alloy::network::Network>::ReceiptResponse;
 
@@ -179,22 +179,14 @@ async fn create(
 }
 
 async fn submit(p: &DynProvider, ps_addr: Address, proof: &Proof, from: Address) -> Receipt {
-    let (ids, outputs) = world::ids_and_outputs(proof);
-    let ps = ProofSystem::new(ps_addr, p);
-    let pending = if proof.batch_size == 1 {
-        ps.submitProof(ids[0], outputs[0], proof.proof.clone())
-            .from(from)
-            .gas(PROOF_GAS_LIMIT)
-            .send()
-            .await
-    } else {
-        ps.submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone())
-            .from(from)
-            .gas(PROOF_GAS_LIMIT)
-            .send()
-            .await
-    };
-    world::ok(pending.unwrap().get_receipt().await.unwrap())
+    // The keeper's own submission calldata and explicit gas limit (the verifier's try/catch
+    // makes estimates low).
+    let request = alloy::rpc::types::TransactionRequest::default()
+        .with_from(from)
+        .with_to(ps_addr)
+        .with_input(vouch_keeper::tx::proof_calldata(proof).unwrap())
+        .with_gas_limit(vouch_keeper::tx::proof_gas_limit(proof.batch_size));
+    world::ok(p.send_transaction(request).await.unwrap().get_receipt().await.unwrap())
 }
 
 fn tuple(id: U256, label: &str) -> JobTuple {

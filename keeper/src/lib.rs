@@ -2,6 +2,10 @@
 //! in batched transactions.
 //!
 //! [`prover`] makes and checks the proofs: a supervised pool of Python workers drives EZKL with
-//! the circuit artifacts that `vouch proof setup` builds (docs/circuit.md).
+//! the circuit artifacts that `vouch proof setup` builds (docs/circuit.md). [`batcher`] decides
+//! which queued jobs to prove together and when; [`tx`] lands the proofs (and any other
+//! transaction of the host) exactly once.
 
+pub mod batcher;
 pub mod prover;
+pub mod tx;
