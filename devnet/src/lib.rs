@@ -70,7 +70,7 @@ pub struct Devnet {
     started: Instant,
     stop_tx: watch::Sender<bool>,
     indexer: JoinHandle<vouch_indexer::indexer::Result<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<vouch_graphql::Result<()>>,
     store: SeaStore,
 }
 
@@ -156,12 +156,14 @@ impl Devnet {
                 addr: config.listen,
                 reason: e.to_string(),
             })?;
+        let read_timeout = serve.read_timeout;
         let router = vouch_graphql::router(db, serve, Some(feed))?;
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped(stop_rx))
-                .await
-        });
+        let server = tokio::spawn(vouch_graphql::serve_on(
+            listener,
+            router,
+            read_timeout,
+            stopped(stop_rx),
+        ));
 
         let endpoints = Endpoints {
             rpc: anvil.endpoint(),
