@@ -66,7 +66,9 @@ async fn parent() {
         .unwrap_or(2);
     let t = Instant::now();
     let anvil = support::anvil_on_saved_chain();
-    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let provider = ProviderBuilder::new()
+        .connect_http(anvil.endpoint_url())
+        .erased();
     let head = provider.get_block_number().await.unwrap();
     println!(
         "anvil loaded the bench chain in {:.1} s: head {head}, {} events expected (load {})",
@@ -152,7 +154,11 @@ async fn parent() {
         let rss_min = rs.iter().map(|r| r.peak_rss).min().unwrap();
         println!(
             "| indexer cold, {} | {:.2} s ({:.2}-{:.2}) | {:.0} ({:.0}-{:.0}) | {:.2} | {:.0} MB ({:.0}-{:.0}) | {:.2} + {:.2} s |",
-            if db == "postgres" { "PostgreSQL" } else { "SQLite" },
+            if db == "postgres" {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
             best.seconds,
             best.seconds,
             max,
@@ -235,7 +241,9 @@ async fn child(db: &str, endpoint: &str) -> RunResult {
         reorg_window: 4,
         ..IndexerConfig::default()
     };
-    let mut indexer = Indexer::open(source, store, &deployment, cfg).await.unwrap();
+    let mut indexer = Indexer::open(source, store, &deployment, cfg)
+        .await
+        .unwrap();
     let c = commits.clone();
     indexer.on_progress(move |_| {
         c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
