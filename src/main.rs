@@ -4,6 +4,7 @@
 
 mod errors;
 mod index;
+mod keeper;
 mod proof;
 mod serve;
 
@@ -36,6 +37,9 @@ enum Command {
     Index(index::IndexArgs),
     /// Serve the GraphQL API over the indexer's database.
     Serve(serve::ServeArgs),
+    /// The host's keeper: intake of results, signatures, queue (`run`), and its client (`submit`).
+    #[command(subcommand)]
+    Keeper(keeper::KeeperCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Keeper(command) => keeper::run(command).await,
         }
     });
     match result {
@@ -66,6 +71,7 @@ fn init_logging(command: &Command) {
     let default = match command {
         Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
         Command::Serve(_) => "warn,vouch=info,vouch_graphql=info",
+        Command::Keeper(keeper::KeeperCommand::Run(_)) => "warn,vouch=info,vouch_keeper=info",
         _ => "warn",
     };
     tracing_subscriber::fmt()

@@ -3,5 +3,13 @@
 //!
 //! [`prover`] makes and checks the proofs: a supervised pool of Python workers drives EZKL with
 //! the circuit artifacts that `vouch proof setup` builds (docs/circuit.md).
+//! [`intake`] takes results over HTTP, checks them against the chain ([`chain`]), signs them
+//! ([`signing`]) and makes them durable in [`queue`] before it replies (docs/keeper.md).
 
+pub mod chain;
+pub mod intake;
+pub mod metrics;
 pub mod prover;
+pub mod queue;
+pub mod service;
+pub mod signing;
