@@ -35,7 +35,7 @@ use vouch_indexer::store::entity::{
 use vouch_indexer::store::{IndexWriter, SeaStore};
 use vouch_indexer::{Indexer, IndexerConfig};
 use vouch_keeper::prover::{JobTuple, Proof};
-use world::{PROOF_GAS_LIMIT, World, model};
+use world::{World, model};
 
 type Receipt = <alloy::network::Ethereum as alloy::network::Network>::ReceiptResponse;
 
@@ -179,18 +179,18 @@ async fn create(
 }
 
 async fn submit(p: &DynProvider, ps_addr: Address, proof: &Proof, from: Address) -> Receipt {
-    let (ids, outputs) = world::ids_and_outputs(proof);
+    let (ids, outputs) = vouch_keeper::tx::ids_and_outputs(proof);
     let ps = ProofSystem::new(ps_addr, p);
     let pending = if proof.batch_size == 1 {
         ps.submitProof(ids[0], outputs[0], proof.proof.clone())
             .from(from)
-            .gas(PROOF_GAS_LIMIT)
+            .gas(vouch_keeper::tx::proof_gas_limit(proof.batch_size))
             .send()
             .await
     } else {
         ps.submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone())
             .from(from)
-            .gas(PROOF_GAS_LIMIT)
+            .gas(vouch_keeper::tx::proof_gas_limit(proof.batch_size))
             .send()
             .await
     };
