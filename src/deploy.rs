@@ -59,7 +59,7 @@ pub struct DeployArgs {
 
 pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
     let signer = load_signer(&args)?;
-    let root = vouch_bindings::artifacts::project_root();
+    let root = vouch_bindings::repository_root();
     let dir = network::networks_dir();
     let named = match &args.network {
         Some(name) => Some(NetworkConfig::named(&dir, name).map_err(bad)?),

@@ -4,7 +4,9 @@
 
 mod deploy;
 mod devnet;
+mod errors;
 mod index;
+mod keeper;
 mod proof;
 mod serve;
 
@@ -12,7 +14,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use vouch_keeper::prover::ProverError;
+pub use errors::BadInput;
 
 /// Vouch: the trust layer of a decentralized LLM-inference marketplace on Base.
 ///
@@ -41,26 +43,9 @@ enum Command {
     Index(index::IndexArgs),
     /// Serve the GraphQL API over the indexer's database.
     Serve(serve::ServeArgs),
-}
-
-/// An error the user can fix by changing the command line, environment or input files: exit 2.
-#[derive(Debug)]
-pub struct BadInput(pub String);
-
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
-
-/// Bails out of the current function with a [`BadInput`].
-#[macro_export]
-macro_rules! bad_input {
-    ($($arg:tt)*) => {
-        return Err(anyhow::Error::new($crate::BadInput(format!($($arg)*))))
-    };
+    /// The host's keeper: intake of results, signatures, queue (`run`), and its client (`submit`).
+    #[command(subcommand)]
+    Keeper(keeper::KeeperCommand),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +62,7 @@ fn main() -> ExitCode {
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Keeper(command) => keeper::run(command).await,
         }
     });
     match result {
@@ -94,6 +80,7 @@ fn init_logging(command: &Command) {
         Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
         Command::Serve(_) => "warn,vouch=info,vouch_graphql=info",
         Command::Devnet(_) => "warn,vouch=info",
+        Command::Keeper(keeper::KeeperCommand::Run(_)) => "warn,vouch=info,vouch_keeper=info",
         _ => "warn",
     };
     tracing_subscriber::fmt()
@@ -106,17 +93,10 @@ fn init_logging(command: &Command) {
         .init();
 }
 
-/// One line on stderr; exit 2 for bad input, 1 for a failure.
+/// One line on stderr; exit 2 for bad input, 1 for a failure ([`errors::report`]).
 fn fail(error: anyhow::Error) -> ExitCode {
     index::clear_bar();
-    // Only the outermost message: every error here is written to read as one line.
-    let line = error.to_string().replace('\n', " ");
+    let (line, code) = errors::report(&error);
     eprintln!("error: {line}");
-    let bad = error.downcast_ref::<BadInput>().is_some()
-        || matches!(error.downcast_ref::<ProverError>(), Some(e) if e.is_bad_input());
-    if bad {
-        ExitCode::from(2)
-    } else {
-        ExitCode::from(1)
-    }
+    code
 }

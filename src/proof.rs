@@ -37,7 +37,11 @@ struct Locations {
 
 impl Locations {
     fn artifacts(&self) -> Artifacts {
-        let mut artifacts = Artifacts::at(self.root.clone().unwrap_or_else(prover::locate_root));
+        let mut artifacts = Artifacts::at(
+            self.root
+                .clone()
+                .unwrap_or_else(vouch_bindings::repository_root),
+        );
         if let Some(dir) = &self.build_dir {
             artifacts.build_dir = dir.clone();
         }
@@ -124,6 +128,11 @@ pub struct VerifyArgs {
     locations: Locations,
 }
 
+/// A parsed hex argument, or bad input naming its flag.
+pub fn hex_arg<T>(flag: &str, parsed: Result<T, prover::HexValueError>) -> anyhow::Result<T> {
+    parsed.map_err(|e| anyhow::Error::new(crate::BadInput(format!("{flag} {e}"))))
+}
+
 /// Runs one `vouch proof` command.
 pub async fn run(command: ProofCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -141,10 +150,10 @@ pub async fn run(command: ProofCommand) -> anyhow::Result<ExitCode> {
         }
         ProofCommand::Prove(args) => {
             let job = JobTuple {
-                job_id: prover::parse_job_id("--job-id", &args.job_id)?,
-                model_hash: prover::parse_hash("--model-hash", &args.model_hash)?,
-                input_hash: prover::parse_hash("--input-hash", &args.input_hash)?,
-                output_hash: prover::parse_hash("--output-hash", &args.output_hash)?,
+                job_id: hex_arg("--job-id", prover::parse_job_id(&args.job_id))?,
+                model_hash: hex_arg("--model-hash", prover::parse_hash(&args.model_hash))?,
+                input_hash: hex_arg("--input-hash", prover::parse_hash(&args.input_hash))?,
+                output_hash: hex_arg("--output-hash", prover::parse_hash(&args.output_hash))?,
             };
             let config = args.locations.config(args.timeout_ms);
             let file = prover::prove_to_file(config, job, &args.out).await?;

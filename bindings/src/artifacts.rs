@@ -23,21 +23,9 @@ pub enum ArtifactError {
     Malformed { path: PathBuf, reason: String },
 }
 
-/// The project root: `VOUCH_ROOT` when set, else the source checkout this crate was built in.
-pub fn project_root() -> PathBuf {
-    std::env::var_os("VOUCH_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .expect("bindings sits in the workspace")
-                .to_owned()
-        })
-}
-
 /// forge's artifact of contract `name` compiled from `<name>.sol`.
 pub fn artifact_path(name: &str) -> PathBuf {
-    project_root()
+    crate::repository_root()
         .join("out")
         .join(format!("{name}.sol"))
         .join(format!("{name}.json"))

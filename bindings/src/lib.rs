@@ -10,9 +10,11 @@ mod table;
 pub mod artifacts;
 pub mod events;
 pub mod manifest;
+pub mod root;
 
 pub use events::{AddressBook, ContractKind, DecodeError, DecodedEvent, Event, decode};
 pub use manifest::{Contracts, Deployment, ManifestError};
+pub use root::repository_root;
 
 /// Contract bindings. Each module holds the contract's calls, events, errors and `deploy`.
 #[allow(missing_docs, clippy::too_many_arguments)]

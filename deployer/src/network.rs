@@ -143,7 +143,7 @@ impl NetworkConfig {
 
 /// `deploy/networks` of the project.
 pub fn networks_dir() -> PathBuf {
-    vouch_bindings::artifacts::project_root().join("deploy/networks")
+    vouch_bindings::repository_root().join("deploy/networks")
 }
 
 #[cfg(test)]

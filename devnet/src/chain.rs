@@ -9,7 +9,7 @@ use crate::{DevnetError, Result};
 /// Starts anvil on `port` (chain id 31337, the ten funded development accounts). It stops when
 /// the instance is dropped.
 pub fn start_anvil(port: u16) -> Result<AnvilInstance> {
-    let path = vouch_bindings::artifacts::project_root()
+    let path = vouch_bindings::repository_root()
         .join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
     if !path.exists() {
         return Err(DevnetError::Chain(format!(

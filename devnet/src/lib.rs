@@ -95,7 +95,7 @@ impl Devnet {
         progress("deploying every contract with script/Deploy.s.sol");
         let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
         let manifest = config.data_dir.join("deployment.json");
-        let root = vouch_bindings::artifacts::project_root();
+        let root = vouch_bindings::repository_root();
         let settings = vouch_deployer::network::NetworkConfig::for_chain(
             &vouch_deployer::network::networks_dir(),
             anvil.chain_id(),

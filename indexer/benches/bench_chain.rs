@@ -108,7 +108,11 @@ impl Sender {
                     .unwrap_or_default();
                 if receipts.is_empty() {
                     empty += 1;
-                    assert!(empty < 3, "empty blocks while {} transactions are pending", chunk.len() - mined);
+                    assert!(
+                        empty < 3,
+                        "empty blocks while {} transactions are pending",
+                        chunk.len() - mined
+                    );
                 }
                 for r in receipts {
                     assert!(r.status(), "transaction {} reverted", r.transaction_hash);
@@ -152,14 +156,21 @@ async fn run() {
         .arg("--dump-state")
         .arg(&partial)
         .spawn();
-    println!("anvil on {} (dumping to {})", anvil.endpoint(), partial.display());
+    println!(
+        "anvil on {} (dumping to {})",
+        anvil.endpoint(),
+        partial.display()
+    );
 
     // The real deploy script (automine on: forge waits for its receipts).
     let script = vouch_testkit::deploy_with_script(&anvil);
     std::fs::copy(&script.manifest, support::deployment_file()).expect("copy the manifest");
     let deployment = Deployment::load(&script.manifest).expect("the script's manifest");
     let c = deployment.contracts.clone();
-    println!("deployed by script/Deploy.s.sol ({:.1} s)", started.elapsed().as_secs_f64());
+    println!(
+        "deployed by script/Deploy.s.sol ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
 
     let signers: Vec<PrivateKeySigner> = anvil.keys().iter().cloned().map(Into::into).collect();
     assert_eq!(signers.len(), support::ACCOUNTS, "anvil's accounts");
@@ -182,7 +193,10 @@ async fn run() {
     for a in &addr {
         nonces.insert(*a, provider.get_transaction_count(*a).await.unwrap());
     }
-    provider.anvil_set_auto_mine(false).await.expect("automine off");
+    provider
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
     let mut tx = Sender {
         provider: provider.clone(),
         nonces,
@@ -200,17 +214,34 @@ async fn run() {
     // Hosts: stake the minimum, register one model, name an operator.
     let stake = parse_ether("1000").unwrap();
     for h in hosts {
-        tx.queue(deployer, token.transfer(*h, stake).into_transaction_request(), 120_000);
+        tx.queue(
+            deployer,
+            token.transfer(*h, stake).into_transaction_request(),
+            120_000,
+        );
     }
     tx.flush().await;
     let region = FixedBytes::<16>::right_padding_from(b"eu-west-1");
     for (i, (h, op)) in hosts.iter().zip(operators).enumerate() {
-        tx.queue(*h, token.approve(c.staking, stake).into_transaction_request(), 120_000);
+        tx.queue(
+            *h,
+            token.approve(c.staking, stake).into_transaction_request(),
+            120_000,
+        );
         tx.queue(*h, staking.stake(stake).into_transaction_request(), 400_000);
         let endpoint = format!("https://h{i}.vouch.example:8443");
-        let call = registry.register(endpoint, region, vec![model()], Uint::from(2_000_000_000u64));
+        let call = registry.register(
+            endpoint,
+            region,
+            vec![model()],
+            Uint::from(2_000_000_000u64),
+        );
         tx.queue(*h, call.into_transaction_request(), 600_000);
-        tx.queue(*h, registry.setOperator(*op).into_transaction_request(), 200_000);
+        tx.queue(
+            *h,
+            registry.setOperator(*op).into_transaction_request(),
+            200_000,
+        );
     }
     tx.flush().await;
     println!("{HOSTS} hosts staked, registered, operators set");
@@ -248,7 +279,11 @@ async fn run() {
                     0,
                 )
                 .value(U256::from(PAYMENT_WEI));
-            tx.queue(renters[i % RENTERS], call.into_transaction_request(), 400_000);
+            tx.queue(
+                renters[i % RENTERS],
+                call.into_transaction_request(),
+                400_000,
+            );
         }
         let logs = tx.flush().await;
         let mut created: Vec<(U256, B256)> = logs
@@ -265,7 +300,11 @@ async fn run() {
             let h = (round * BATCHES_PER_ROUND + b) % HOSTS;
             let mut tuples = Vec::new();
             for (id, input) in chunk {
-                tx.queue(operators[h], market.claimJob(*id, hosts[h]).into_transaction_request(), 300_000);
+                tx.queue(
+                    operators[h],
+                    market.claimJob(*id, hosts[h]).into_transaction_request(),
+                    300_000,
+                );
                 tuples.push(JobTuple {
                     job_id: B256::from(*id),
                     model_hash: model(),
@@ -286,7 +325,8 @@ async fn run() {
                 .iter()
                 .map(|j| (U256::from_be_bytes(j.job_id.0), j.output_hash))
                 .unzip();
-            let call = proofs.submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone());
+            let call =
+                proofs.submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone());
             tx.queue(operators[*h], call.into_transaction_request(), 4_000_000);
             if tx.pending.len() == 8 {
                 tx.flush().await;
@@ -297,7 +337,11 @@ async fn run() {
         // Heartbeats of every host, twice.
         for _ in 0..2 {
             for (h, op) in hosts.iter().zip(operators) {
-                tx.queue(*op, registry.heartbeat(*h).into_transaction_request(), 120_000);
+                tx.queue(
+                    *op,
+                    registry.heartbeat(*h).into_transaction_request(),
+                    120_000,
+                );
                 heartbeats += 1;
             }
             tx.flush().await;
@@ -306,8 +350,15 @@ async fn run() {
         // Release after the dispute window, one transaction per batch.
         provider.anvil_increase_time(window + 1).await.unwrap();
         for (_, tuples) in &batches {
-            let ids = tuples.iter().map(|t| U256::from_be_bytes(t.job_id.0)).collect();
-            tx.queue(releaser, market.releasePayments(ids).into_transaction_request(), 4_000_000);
+            let ids = tuples
+                .iter()
+                .map(|t| U256::from_be_bytes(t.job_id.0))
+                .collect();
+            tx.queue(
+                releaser,
+                market.releasePayments(ids).into_transaction_request(),
+                4_000_000,
+            );
         }
         tx.flush().await;
         provider
@@ -337,7 +388,12 @@ async fn run() {
     while from <= head {
         let to = (from + 4_999).min(head);
         let logs = provider
-            .get_logs(&Filter::new().address(book.addresses()).from_block(from).to_block(to))
+            .get_logs(
+                &Filter::new()
+                    .address(book.addresses())
+                    .from_block(from)
+                    .to_block(to),
+            )
             .await
             .unwrap();
         for l in &logs {
@@ -348,11 +404,17 @@ async fn run() {
         }
         from = to + 1;
     }
-    println!("{total} protocol events in blocks {}..={head}", deployment.start_block);
+    println!(
+        "{total} protocol events in blocks {}..={head}",
+        deployment.start_block
+    );
     for (k, v) in &by_name {
         println!("  {k}: {v}");
     }
-    assert!(total >= 100_000, "fewer than 100,000 events: raise VOUCH_BENCH_ROUNDS");
+    assert!(
+        total >= 100_000,
+        "fewer than 100,000 events: raise VOUCH_BENCH_ROUNDS"
+    );
 
     provider.anvil_set_auto_mine(true).await.unwrap();
     let sent = tx.sent;

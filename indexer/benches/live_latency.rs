@@ -75,7 +75,10 @@ async fn run() {
             lite = vouch_testkit::FreshSqlite::create();
             lite.url.clone()
         };
-        for (transport, endpoint) in [("HTTP", anvil.endpoint()), ("websocket", anvil.ws_endpoint())] {
+        for (transport, endpoint) in [
+            ("HTTP", anvil.endpoint()),
+            ("websocket", anvil.ws_endpoint()),
+        ] {
             // Same database: the websocket run resumes where the HTTP run stopped.
             let book = AddressBook::new(&deployment);
             let source = ChainSource::connect(&endpoint, book.addresses(), Backoff::default())
@@ -148,7 +151,11 @@ async fn run() {
     for (db, transport, lat, mean) in rows {
         println!(
             "| {} | {transport} | {:.1} ms | {:.1} ms | {:.1} ms | {mean:.1} ms | {} |",
-            if db == "postgres" { "PostgreSQL" } else { "SQLite" },
+            if db == "postgres" {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
             support::percentile(&lat, 50.0),
             support::percentile(&lat, 95.0),
             lat.last().unwrap(),
@@ -171,7 +178,10 @@ async fn wait_for(commits: &Commits, block: u64, timeout: Duration) -> Instant {
         {
             return at;
         }
-        assert!(Instant::now() < deadline, "block {block} was not committed in {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "block {block} was not committed in {timeout:?}"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }

@@ -212,7 +212,10 @@ mod tests {
             max_wait: Duration::from_secs(1),
             ..policy()
         };
-        assert_eq!(next_batch(&pending, NOW, &p), Some(vec![id(1), id(2), id(3)]));
+        assert_eq!(
+            next_batch(&pending, NOW, &p),
+            Some(vec![id(1), id(2), id(3)])
+        );
     }
 
     #[test]

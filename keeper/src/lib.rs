@@ -5,7 +5,15 @@
 //! the circuit artifacts that `vouch proof setup` builds (docs/circuit.md). [`batcher`] decides
 //! which queued jobs to prove together and when; [`tx`] lands the proofs (and any other
 //! transaction of the host) exactly once.
+//! [`intake`] takes results over HTTP, checks them against the chain ([`chain`]), signs them
+//! ([`signing`]) and makes them durable in [`queue`] before it replies (docs/keeper.md).
 
 pub mod batcher;
+pub mod chain;
+pub mod intake;
+pub mod metrics;
 pub mod prover;
+pub mod queue;
+pub mod service;
+pub mod signing;
 pub mod tx;

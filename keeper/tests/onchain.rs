@@ -9,7 +9,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use common::{jobs, prover};
-use vouch_keeper::prover::{Artifacts, Proof, locate_root};
+use vouch_keeper::prover::{Artifacts, Proof};
 
 type TransactionRequest = <Ethereum as Network>::TransactionRequest;
 
@@ -22,7 +22,7 @@ sol! {
 
 /// Deploys forge's compiled `Halo2VerifierB{B}` and returns its address.
 async fn deploy_verifier(provider: &impl Provider, batch_size: usize) -> Address {
-    let artifact = Artifacts::at(locate_root()).verifier_artifact(batch_size);
+    let artifact = Artifacts::at(vouch_bindings::repository_root()).verifier_artifact(batch_size);
     let json = std::fs::read_to_string(&artifact).unwrap_or_else(|e| {
         panic!("{}: {e} (run `bash script/setup.sh`: it generates the verifiers, then forge compiles them)", artifact.display())
     });

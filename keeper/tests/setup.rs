@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use vouch_keeper::prover::{
-    Artifacts, BATCH_SIZES, CIRCUIT_FILES, SetupOptions, SetupReport, locate_root, setup,
+    Artifacts, BATCH_SIZES, CIRCUIT_FILES, ProverError, SetupOptions, SetupReport, setup,
 };
 
 fn sha256(path: &Path) -> String {
@@ -17,7 +17,7 @@ fn sha256(path: &Path) -> String {
 }
 
 fn lock() -> serde_json::Value {
-    let path = locate_root().join("circuits/keys.lock.json");
+    let path = vouch_bindings::repository_root().join("circuits/keys.lock.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -51,7 +51,7 @@ fn locked(batch_size: usize) -> BTreeMap<String, String> {
 }
 
 fn options(dir: &Path, force: bool) -> SetupOptions {
-    let root = locate_root();
+    let root = vouch_bindings::repository_root();
     let mut artifacts = Artifacts::at(&root);
     artifacts.build_dir = dir.join("build");
     artifacts.verifier_dir = dir.join("generated");
@@ -154,7 +154,7 @@ fn second_setup_is_a_no_op_and_a_missing_verifier_is_rebuilt() {
 
 #[test]
 fn repository_artifacts_match_the_lock() {
-    let artifacts = Artifacts::at(locate_root());
+    let artifacts = Artifacts::at(vouch_bindings::repository_root());
     for b in BATCH_SIZES {
         assert_eq!(
             hashes(&artifacts, b),
@@ -187,7 +187,7 @@ fn a_bad_srs_or_batch_size_is_bad_input() {
         ..options(dir.path(), false)
     };
     let err = setup(&opts, &mut Vec::new()).unwrap_err();
-    assert!(err.is_bad_input(), "{err}");
+    assert!(matches!(err, ProverError::SrsMissing { .. }), "{err}");
     let opts = SetupOptions {
         batch_sizes: vec![8],
         ..options(dir.path(), false)

@@ -99,7 +99,10 @@ async fn pooled(world: &World, from: Address) -> Vec<(B256, u128)> {
             for tx in txs.as_object().unwrap().values() {
                 let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
                 let fee = u128::from_str_radix(
-                    tx["maxFeePerGas"].as_str().unwrap().trim_start_matches("0x"),
+                    tx["maxFeePerGas"]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches("0x"),
                     16,
                 )
                 .unwrap();
@@ -470,7 +473,10 @@ async fn reverts_are_decoded_to_the_contracts_custom_errors() {
             assert_eq!(name, "NotHostOrOperator");
             assert_eq!(
                 reason,
-                format!("NotHostOrOperator {{ jobId: {id}, caller: {:?} }}", world.stranger)
+                format!(
+                    "NotHostOrOperator {{ jobId: {id}, caller: {:?} }}",
+                    world.stranger
+                )
             );
         }
         other => panic!("expected a revert, got {other:?}"),

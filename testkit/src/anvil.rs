@@ -4,12 +4,9 @@ use std::path::PathBuf;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 
-/// The workspace root (where `node_modules/` and `out/` live).
+/// The repository root (where `node_modules/` and `out/` live): the workspace's one lookup.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testkit sits in the workspace")
-        .to_owned()
+    vouch_bindings::repository_root()
 }
 
 /// Path of the pinned anvil binary; `VOUCH_ANVIL` overrides it.

@@ -2,12 +2,12 @@
 //! generated Solidity verifiers and forge's compiled verifier artifacts.
 //!
 //! Defaults follow the repository layout; every location can be overridden from the
-//! environment: `VOUCH_ROOT` (the repository), `VOUCH_CIRCUITS_BUILD` (default
+//! environment: `VOUCH_ROOT` (the repository, found by `vouch_bindings::repository_root`), `VOUCH_CIRCUITS_BUILD` (default
 //! `<root>/circuits/build`), `VOUCH_VERIFIER_DIR` (default `<root>/contracts/generated`),
 //! `VOUCH_FORGE_OUT` (default `<root>/out`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -49,9 +49,10 @@ impl Artifacts {
     }
 
     /// The layout from the environment (`VOUCH_ROOT`, `VOUCH_CIRCUITS_BUILD`,
-    /// `VOUCH_VERIFIER_DIR`, `VOUCH_FORGE_OUT`), defaulting to [`locate_root`].
+    /// `VOUCH_VERIFIER_DIR`, `VOUCH_FORGE_OUT`), defaulting to
+    /// [`vouch_bindings::repository_root`].
     pub fn from_env() -> Self {
-        let mut artifacts = Self::at(locate_root());
+        let mut artifacts = Self::at(vouch_bindings::repository_root());
         if let Some(dir) = env_path("VOUCH_CIRCUITS_BUILD") {
             artifacts.build_dir = dir;
         }
@@ -156,25 +157,6 @@ pub fn verifier_contract(batch_size: usize) -> String {
 /// ([`Artifacts::from_env`]).
 pub fn verifier_artifact(batch_size: usize) -> PathBuf {
     Artifacts::from_env().verifier_artifact(batch_size)
-}
-
-/// The repository root: `VOUCH_ROOT`, else the nearest ancestor of the current directory
-/// holding `circuits/commitment.py`, else the workspace this crate was built from.
-pub fn locate_root() -> PathBuf {
-    if let Some(root) = env_path("VOUCH_ROOT") {
-        return root;
-    }
-    if let Ok(cwd) = std::env::current_dir()
-        && let Some(found) = cwd
-            .ancestors()
-            .find(|d| d.join("circuits/commitment.py").is_file())
-    {
-        return found.to_path_buf();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the keeper crate sits in the workspace")
-        .to_path_buf()
 }
 
 pub(crate) fn env_path(name: &str) -> Option<PathBuf> {

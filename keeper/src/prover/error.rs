@@ -1,4 +1,6 @@
-//! The prover's typed errors. Every message is one line that says what is wrong and what to do.
+//! The prover's typed errors. Every message is one line that says what is wrong and what to do;
+//! whether an error is the user's (exit code 2) or a failure (1) is decided by the command line
+//! (`src/`), not here.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,9 +54,19 @@ pub enum ProverError {
     /// A fresh proof failed its own verification or does not carry the expected instances.
     #[error("fresh proof failed its self-check: {0}")]
     SelfCheck(String),
+    /// The SRS file given to setup does not exist.
+    #[error("SRS file {} not found: pass the path of a KZG SRS file", .path.display())]
+    SrsMissing { path: PathBuf },
     /// Setup (`vouch proof setup`) failed.
     #[error("proof setup failed: {0}")]
     Setup(String),
+    /// The proof file could not be written where the caller asked.
+    #[error("cannot write the proof file {}: {source}", .path.display())]
+    WriteProofFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A file could not be read or written.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -65,19 +77,6 @@ pub enum ProverError {
 }
 
 impl ProverError {
-    /// True when the user gave something unusable (exit code 2 at the command line), false for
-    /// a failure of the system (exit code 1).
-    pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            Self::BadInput(_)
-                | Self::MalformedProof(_)
-                | Self::EmptyBatch
-                | Self::TooManyJobs { .. }
-                | Self::UnsupportedBatchSize(_)
-        )
-    }
-
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

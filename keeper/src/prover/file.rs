@@ -104,11 +104,9 @@ pub async fn prove_to_file(
     let file = ProofFile::from_proof(&proof)?;
     let mut json = serde_json::to_string_pretty(&file).expect("a proof file serializes");
     json.push('\n');
-    std::fs::write(out, json).map_err(|e| {
-        ProverError::BadInput(format!(
-            "cannot write the proof file {}: {e}; pass a writable path (--out / VOUCH_OUT)",
-            out.display()
-        ))
+    std::fs::write(out, json).map_err(|source| ProverError::WriteProofFile {
+        path: out.to_path_buf(),
+        source,
     })?;
     Ok(file)
 }
@@ -127,39 +125,51 @@ pub async fn verify_file(config: ProverConfig, path: &Path) -> Result<bool, Prov
     prover.verify(&file.to_proof()).await
 }
 
-/// Parses a 32-byte hash given as exactly 64 hex digits, `0x` optional. `flag` names the value
-/// in the error message.
-pub fn parse_hash(flag: &str, value: &str) -> Result<B256, ProverError> {
-    let digits = hex_digits(flag, value)?;
+/// Why a hex value is not a hash or a job id. The messages name the value, not the flag or
+/// field it came from: the caller adds that.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexValueError {
+    #[error("{value:?} is not hex (found {found:?}): use hex digits 0-9a-f, 0x optional")]
+    NotHex { value: String, found: char },
+    #[error("{value:?} has {digits} hex digits, a 32-byte hash has 64: pass the full hash")]
+    NotAHash { value: String, digits: usize },
+    #[error("{value:?} must have 1 to 64 hex digits (a uint256 job id)")]
+    NotAJobId { value: String },
+}
+
+/// Parses a 32-byte hash given as exactly 64 hex digits, `0x` optional.
+pub fn parse_hash(value: &str) -> Result<B256, HexValueError> {
+    let digits = hex_digits(value)?;
     if digits.len() != 64 {
-        return Err(ProverError::BadInput(format!(
-            "{flag} {value:?} has {} hex digits, a 32-byte hash has 64: pass the full hash",
-            digits.len()
-        )));
+        return Err(HexValueError::NotAHash {
+            value: value.into(),
+            digits: digits.len(),
+        });
     }
     Ok(left_pad(digits))
 }
 
 /// Parses a job id: a uint256 as 1 to 64 hex digits, `0x` optional (so `0x2a` is job 42).
-pub fn parse_job_id(flag: &str, value: &str) -> Result<B256, ProverError> {
-    let digits = hex_digits(flag, value)?;
+pub fn parse_job_id(value: &str) -> Result<B256, HexValueError> {
+    let digits = hex_digits(value)?;
     if digits.is_empty() || digits.len() > 64 {
-        return Err(ProverError::BadInput(format!(
-            "{flag} {value:?} must have 1 to 64 hex digits (a uint256 job id)"
-        )));
+        return Err(HexValueError::NotAJobId {
+            value: value.into(),
+        });
     }
     Ok(left_pad(digits))
 }
 
-fn hex_digits<'a>(flag: &str, value: &'a str) -> Result<&'a str, ProverError> {
+fn hex_digits(value: &str) -> Result<&str, HexValueError> {
     let digits = value
         .strip_prefix("0x")
         .or_else(|| value.strip_prefix("0X"))
         .unwrap_or(value);
-    if let Some(bad) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
-        return Err(ProverError::BadInput(format!(
-            "{flag} {value:?} is not hex (found {bad:?}): use hex digits 0-9a-f, 0x optional"
-        )));
+    if let Some(found) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(HexValueError::NotHex {
+            value: value.into(),
+            found,
+        });
     }
     Ok(digits)
 }
@@ -180,35 +190,35 @@ mod tests {
     #[test]
     fn parses_hashes_and_job_ids() {
         let h = "ab".repeat(32);
-        assert_eq!(parse_hash("--x", &h).unwrap(), B256::repeat_byte(0xab));
+        assert_eq!(parse_hash(&h).unwrap(), B256::repeat_byte(0xab));
         assert_eq!(
-            parse_hash("--x", &format!("0x{h}")).unwrap(),
+            parse_hash(&format!("0x{h}")).unwrap(),
             B256::repeat_byte(0xab)
         );
-        assert!(matches!(
-            parse_hash("--x", "0x12"),
-            Err(ProverError::BadInput(_))
-        ));
-        assert!(matches!(
-            parse_hash("--x", &"zz".repeat(32)),
-            Err(ProverError::BadInput(_))
-        ));
         assert_eq!(
-            parse_job_id("--job-id", "0x2a").unwrap(),
-            B256::from(U256::from(42u8))
+            parse_hash("0x12"),
+            Err(HexValueError::NotAHash {
+                value: "0x12".into(),
+                digits: 2
+            })
         );
         assert!(matches!(
-            parse_job_id("--job-id", "0x"),
-            Err(ProverError::BadInput(_))
+            parse_hash(&"zz".repeat(32)),
+            Err(HexValueError::NotHex { found: 'z', .. })
         ));
+        assert_eq!(parse_job_id("0x2a").unwrap(), B256::from(U256::from(42u8)));
+        assert_eq!(
+            parse_job_id("0x"),
+            Err(HexValueError::NotAJobId { value: "0x".into() })
+        );
         assert!(matches!(
-            parse_job_id("--job-id", &"1".repeat(65)),
-            Err(ProverError::BadInput(_))
+            parse_job_id(&"1".repeat(65)),
+            Err(HexValueError::NotAJobId { .. })
         ));
-        let e = parse_hash("--model-hash", "xyz").unwrap_err().to_string();
+        let e = parse_hash("xyz").unwrap_err().to_string();
         assert_eq!(
             e,
-            r#"--model-hash "xyz" is not hex (found 'x'): use hex digits 0-9a-f, 0x optional"#
+            r#""xyz" is not hex (found 'x'): use hex digits 0-9a-f, 0x optional"#
         );
     }
 }

@@ -22,6 +22,7 @@ mod error;
 mod file;
 mod instances;
 mod pool;
+mod protocol;
 mod setup;
 mod types;
 mod worker;
@@ -30,16 +31,17 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Bytes, U256};
-use serde_json::{Value, json};
 
 pub use artifacts::{
-    Artifacts, CIRCUIT_FILES, Manifest, ManifestSrs, ManifestVerifier, locate_root,
-    verifier_artifact, verifier_contract,
+    Artifacts, CIRCUIT_FILES, Manifest, ManifestSrs, ManifestVerifier, verifier_artifact,
+    verifier_contract,
 };
 pub use cache::CacheStats;
 pub use config::ProverConfig;
 pub use error::ProverError;
-pub use file::{ProofFile, parse_hash, parse_job_id, prove_to_file, read_proof_file, verify_file};
+pub use file::{
+    HexValueError, ProofFile, parse_hash, parse_job_id, prove_to_file, read_proof_file, verify_file,
+};
 pub use instances::{FIELD_MODULUS, instances_for, limbs};
 pub use setup::{SetupOptions, SetupReport, setup};
 pub use types::{
@@ -49,6 +51,7 @@ pub use types::{
 use cache::ProofCache;
 use instances::{from_felt, to_felt};
 use pool::Pool;
+use protocol::{Op, ProveReply, VerifyReply};
 use worker::WorkerSpec;
 
 /// Where the time of one `prove` went.
@@ -165,21 +168,22 @@ impl Prover {
         }
         span.record("cached", false);
         let instances = instances_for(jobs, batch_size);
-        let request = json!({
-            "batch_size": batch_size,
-            "felts": instances.iter().map(to_felt).collect::<Vec<_>>(),
-        });
-        let reply = self.pool.request("prove", request, timeout).await?;
-        let proof = parse_proof_hex(&reply["proof"])?;
-        let returned = parse_felts(&reply["instances"])?;
+        let op = Op::Prove {
+            batch_size,
+            felts: instances.iter().map(to_felt).collect(),
+        };
+        let reply: ProveReply = self.pool.request(&op, timeout).await?;
+        let proof = parse_proof_hex(&reply.proof)?;
+        let returned = parse_felts(&reply.instances)?;
         if returned != instances {
             return Err(ProverError::SelfCheck(
                 "the proof's public instances are not the requested layout".into(),
             ));
         }
-        if reply["verified"] != Value::Bool(true) {
-            let reason = reply["reason"]
-                .as_str()
+        if !reply.verified {
+            let reason = reply
+                .reason
+                .as_deref()
                 .unwrap_or("verification returned false");
             return Err(ProverError::SelfCheck(format!(
                 "off-chain verification failed: {reason}"
@@ -187,9 +191,9 @@ impl Prover {
         }
         let timings = ProveTimings {
             cached: false,
-            witness: millis(&reply["witness_ms"]),
-            prove: millis(&reply["prove_ms"]),
-            self_verify: millis(&reply["verify_ms"]),
+            witness: millis(reply.witness_ms),
+            prove: millis(reply.prove_ms),
+            self_verify: millis(reply.verify_ms),
             total: started.elapsed(),
         };
         tracing::debug!(
@@ -238,26 +242,21 @@ impl Prover {
                 },
             ));
         }
-        let request = json!({
-            "batch_size": proof.batch_size,
-            "proof": alloy::hex::encode(&proof.proof),
-            "felts": proof.instances.iter().map(to_felt).collect::<Vec<_>>(),
-        });
-        let reply = self
-            .pool
-            .request("verify", request, self.config.verify_timeout)
-            .await?;
-        let valid = reply["valid"].as_bool().ok_or_else(|| {
-            ProverError::Protocol("verify reply without a boolean `valid`".into())
-        })?;
+        let op = Op::Verify {
+            batch_size: proof.batch_size,
+            proof: alloy::hex::encode(&proof.proof),
+            felts: proof.instances.iter().map(to_felt).collect(),
+        };
+        let reply: VerifyReply = self.pool.request(&op, self.config.verify_timeout).await?;
+        let valid = reply.valid;
         if !valid {
-            tracing::debug!(reason = %reply["reason"], "proof does not verify");
+            tracing::debug!(reason = ?reply.reason, "proof does not verify");
         }
         tracing::Span::current().record("valid", valid);
         Ok((
             valid,
             VerifyTimings {
-                ezkl: millis(&reply["verify_ms"]),
+                ezkl: millis(reply.verify_ms),
                 total: started.elapsed(),
             },
         ))
@@ -345,26 +344,22 @@ fn check_shape(proof: &Proof) -> Result<(), ProverError> {
     Ok(())
 }
 
-fn parse_proof_hex(value: &Value) -> Result<Bytes, ProverError> {
-    value
-        .as_str()
-        .and_then(|s| alloy::hex::decode(s).ok())
+fn parse_proof_hex(hex: &str) -> Result<Bytes, ProverError> {
+    alloy::hex::decode(hex)
+        .ok()
         .filter(|b| !b.is_empty())
         .map(Bytes::from)
         .ok_or_else(|| ProverError::Protocol("prove reply without proof hex".into()))
 }
 
-fn parse_felts(value: &Value) -> Result<Vec<U256>, ProverError> {
-    value
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .map(|f| f.as_str().and_then(from_felt))
-                .collect::<Option<Vec<_>>>()
-        })
-        .ok_or_else(|| ProverError::Protocol("prove reply without instances".into()))
+fn parse_felts(felts: &[String]) -> Result<Vec<U256>, ProverError> {
+    felts
+        .iter()
+        .map(|f| from_felt(f))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ProverError::Protocol("prove reply with unreadable instances".into()))
 }
 
-fn millis(value: &Value) -> Duration {
-    Duration::from_secs_f64(value.as_f64().unwrap_or(0.0).max(0.0) / 1e3)
+fn millis(ms: f64) -> Duration {
+    Duration::from_secs_f64(ms.max(0.0) / 1e3)
 }

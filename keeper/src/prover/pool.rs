@@ -8,11 +8,12 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::error::ProverError;
+use super::protocol::{Op, decode};
 use super::worker::{Worker, WorkerSpec};
 
 pub(crate) struct Pool {
@@ -58,13 +59,14 @@ impl Pool {
             .collect()
     }
 
-    /// Runs one request on a free worker, waiting for one if all are busy.
-    pub async fn request(
+    /// Runs one request on a free worker, waiting for one if all are busy, and reads its
+    /// reply as `R`.
+    pub async fn request<R: DeserializeOwned>(
         &self,
-        op: &'static str,
-        body: Value,
+        op: &Op,
         timeout: Duration,
-    ) -> Result<Value, ProverError> {
+    ) -> Result<R, ProverError> {
+        let name = op.name();
         let _permit = self
             .permits
             .acquire()
@@ -93,10 +95,11 @@ impl Pool {
         let worker = lease.worker.as_mut().expect("a live worker");
         let pid = worker.pid();
         lease.in_flight = true;
-        let outcome = tokio::time::timeout(timeout, worker.call(op, body)).await;
+        let outcome = tokio::time::timeout(timeout, worker.call(op)).await;
         lease.in_flight = false;
         match outcome {
-            Ok(Ok(reply)) => Ok(reply),
+            // A reply that does not fit its type came from a worker still in step.
+            Ok(Ok(body)) => decode(name, body),
             // The worker answered: it is still in step with us.
             Ok(Err(e @ ProverError::Ezkl(_))) => Err(e),
             Ok(Err(e)) => {
@@ -107,12 +110,15 @@ impl Pool {
             Err(_) => {
                 tracing::warn!(
                     pid,
-                    op,
+                    op = name,
                     timeout_ms = timeout.as_millis() as u64,
                     "prover worker timed out; killing it"
                 );
                 lease.worker = None;
-                Err(ProverError::Timeout { op, after: timeout })
+                Err(ProverError::Timeout {
+                    op: name,
+                    after: timeout,
+                })
             }
         }
     }

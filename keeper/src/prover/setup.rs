@@ -64,10 +64,7 @@ pub fn setup(options: &SetupOptions, out: &mut dyn Write) -> Result<SetupReport,
     }
     let srs = match &options.srs {
         Some(path) if !path.is_file() => {
-            return Err(ProverError::BadInput(format!(
-                "SRS file {} not found: pass the path of a KZG SRS file (--srs / VOUCH_SRS)",
-                path.display()
-            )));
+            return Err(ProverError::SrsMissing { path: path.clone() });
         }
         Some(path) => path.clone(),
         None => artifacts.dev_srs(),

@@ -11,13 +11,14 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
 use super::artifacts::CircuitPaths;
 use super::error::ProverError;
+use super::protocol::{Envelope, Op, Ready, Request};
 
 /// The Python side of the worker protocol.
 const WORKER_PY: &str = include_str!("worker.py");
@@ -122,15 +123,15 @@ impl Worker {
             Ok(Ok(None)) => return Err(ProverError::WorkerStart(worker.death_detail().await)),
             Ok(Ok(Some(line))) => line,
         };
-        let ready: Value = serde_json::from_str(&ready)
+        let ready: Ready = serde_json::from_str(&ready)
             .map_err(|_| ProverError::WorkerStart(format!("unexpected first line {ready:?}")))?;
-        if ready["ready"] != Value::Bool(true) {
+        if !ready.ready {
             return Err(ProverError::WorkerStart(format!(
-                "unexpected first line {ready}"
+                "unexpected first line {ready:?}"
             )));
         }
         worker.load_time = started.elapsed();
-        tracing::debug!(pid, ezkl = %ready["ezkl"], load_ms = worker.load_time.as_millis() as u64, "prover worker ready");
+        tracing::debug!(pid, ezkl = %ready.ezkl, load_ms = worker.load_time.as_millis() as u64, "prover worker ready");
         Ok(worker)
     }
 
@@ -144,14 +145,16 @@ impl Worker {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Sends one request and waits for its reply. `Err(Ezkl)` means the worker answered with
-    /// an error and is still usable; any other error leaves it in an unknown state.
-    pub async fn call(&mut self, op: &str, mut request: Value) -> Result<Value, ProverError> {
+    /// Sends one request and waits for its reply; returns the reply's operation fields.
+    /// `Err(Ezkl)` means the worker answered with an error and is still usable; any other
+    /// error leaves it in an unknown state.
+    pub async fn call(
+        &mut self,
+        op: &Op,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ProverError> {
         let id = self.next_id;
         self.next_id += 1;
-        request["id"] = json!(id);
-        request["op"] = json!(op);
-        let mut line = request.to_string();
+        let mut line = serde_json::to_string(&Request { id, op }).expect("a request serializes");
         line.push('\n');
         if self.stdin.write_all(line.as_bytes()).await.is_err() || self.stdin.flush().await.is_err()
         {
@@ -161,19 +164,20 @@ impl Worker {
             Ok(Some(reply)) => reply,
             Ok(None) | Err(_) => return Err(self.crashed().await),
         };
-        let reply: Value = serde_json::from_str(&reply)
-            .map_err(|_| ProverError::Protocol(format!("not JSON: {}", truncate(&reply, 200))))?;
-        if reply["id"] != json!(id) {
+        let reply: Envelope = serde_json::from_str(&reply).map_err(|e| {
+            ProverError::Protocol(format!("not a reply ({e}): {}", truncate(&reply, 200)))
+        })?;
+        if reply.id != Some(id) {
             return Err(ProverError::Protocol(format!(
-                "reply to request {} while {id} was due",
-                reply["id"]
+                "reply to request {:?} while {id} was due",
+                reply.id
             )));
         }
-        if reply["ok"] != Value::Bool(true) {
-            let error = reply["error"].as_str().unwrap_or("no error message");
+        if !reply.ok {
+            let error = reply.error.as_deref().unwrap_or("no error message");
             return Err(ProverError::Ezkl(truncate(error, 400)));
         }
-        Ok(reply)
+        Ok(reply.body)
     }
 
     async fn crashed(&mut self) -> ProverError {

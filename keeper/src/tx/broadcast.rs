@@ -104,7 +104,10 @@ mod tests {
     #[test]
     fn node_messages_are_classified() {
         assert_eq!(classify("already known"), Some(Sent::AlreadyKnown));
-        assert_eq!(classify("transaction already imported"), Some(Sent::AlreadyKnown));
+        assert_eq!(
+            classify("transaction already imported"),
+            Some(Sent::AlreadyKnown)
+        );
         assert_eq!(classify("nonce too low"), Some(Sent::NonceTooLow));
         assert_eq!(
             classify("replacement transaction underpriced"),

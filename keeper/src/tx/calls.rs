@@ -55,7 +55,11 @@ pub fn proof_calldata(proof: &Proof) -> Result<Bytes> {
 }
 
 /// The transaction request (to, from, data; no gas, nonce or fees) that submits `proof`.
-pub fn proof_request(deployment: &Deployment, from: Address, proof: &Proof) -> Result<TransactionRequest> {
+pub fn proof_request(
+    deployment: &Deployment,
+    from: Address,
+    proof: &Proof,
+) -> Result<TransactionRequest> {
     Ok(TransactionRequest::default()
         .with_from(from)
         .with_to(deployment.contracts.proof_system)
@@ -79,12 +83,17 @@ pub async fn jobs_on_chain(
     backoff: &Backoff,
 ) -> Result<JobsOnChain> {
     use JobMarketplace::JobMarketplaceInstance as M;
-    let market: M<&DynProvider> = JobMarketplace::new(deployment.contracts.job_marketplace, provider);
+    let market: M<&DynProvider> =
+        JobMarketplace::new(deployment.contracts.job_marketplace, provider);
     let mut seen = JobsOnChain::default();
     for job in &proof.jobs {
         let id = U256::from_be_bytes(job.job_id.0);
         let stored = retry::rpc("eth_call getJob", backoff, || async {
-            market.getJob(id).call().await.map_err(contract_to_transport)
+            market
+                .getJob(id)
+                .call()
+                .await
+                .map_err(contract_to_transport)
         })
         .await?;
         // Status: None 0, Open 1, Claimed 2, Completed 3, Disputed 4, Paid 5, Expired 6,
@@ -100,7 +109,9 @@ pub async fn jobs_on_chain(
 }
 
 /// A contract call's error as the transport error it wraps (others as a local error).
-pub(crate) fn contract_to_transport(e: alloy::contract::Error) -> alloy::transports::TransportError {
+pub(crate) fn contract_to_transport(
+    e: alloy::contract::Error,
+) -> alloy::transports::TransportError {
     match e {
         alloy::contract::Error::TransportError(t) => t,
         other => alloy::transports::TransportErrorKind::custom(other),

@@ -30,7 +30,9 @@ pub enum TxError {
     #[error("the node refused the transaction: {0}")]
     Refused(String),
     /// The next block's base fee is above the configured cap: the transaction cannot land.
-    #[error("the base fee {base_fee} wei is above the cap of {cap} wei per gas; raise max_fee_per_gas_cap or wait")]
+    #[error(
+        "the base fee {base_fee} wei is above the cap of {cap} wei per gas; raise max_fee_per_gas_cap or wait"
+    )]
     FeeCapExceeded { base_fee: u128, cap: u128 },
     /// No receipt within `TxConfig::give_up_after`; the transaction may still land later.
     #[error("transaction {tx_hash} (nonce {nonce}) did not land within {waited_secs} s")]

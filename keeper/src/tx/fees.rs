@@ -31,7 +31,11 @@ pub async fn estimate(
     backoff: &Backoff,
 ) -> Result<Fees> {
     let history = retry::rpc("eth_feeHistory", backoff, || {
-        provider.get_fee_history(HISTORY_BLOCKS, BlockNumberOrTag::Latest, &[REWARD_PERCENTILE])
+        provider.get_fee_history(
+            HISTORY_BLOCKS,
+            BlockNumberOrTag::Latest,
+            &[REWARD_PERCENTILE],
+        )
     })
     .await?;
     let base_fee = history.base_fee_per_gas.last().copied().unwrap_or(0);

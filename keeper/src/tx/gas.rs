@@ -36,8 +36,14 @@ mod tests {
         // Measured full batches (docs/benchmarks.md): the limit is >= 20% above each.
         for (b, measured) in [(1usize, 465_265u64), (16, 883_472), (64, 2_221_578)] {
             let limit = proof_gas_limit(b);
-            assert!(limit * 100 >= measured * 120, "B={b}: {limit} vs {measured}");
-            assert!(limit * 100 <= measured * 150, "B={b}: {limit} wastes block space");
+            assert!(
+                limit * 100 >= measured * 120,
+                "B={b}: {limit} vs {measured}"
+            );
+            assert!(
+                limit * 100 <= measured * 150,
+                "B={b}: {limit} wastes block space"
+            );
         }
         assert_eq!(proof_gas_limit(64), 2_790_000);
         assert_eq!(with_estimate_margin(100_000), 120_000);

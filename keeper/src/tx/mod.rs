@@ -181,18 +181,30 @@ impl TxManager {
     /// sent and [`TxError::JobsChanged`] says which (re-proving the rest is the caller's job).
     /// A revert is found by a pre-flight `eth_call` and decoded ([`TxError::Reverted`]).
     pub async fn land_proof(&self, proof: &Proof) -> Result<Landed> {
-        let span = tracing::info_span!("land_proof", batch_size = proof.batch_size, jobs = proof.jobs.len());
+        let span = tracing::info_span!(
+            "land_proof",
+            batch_size = proof.batch_size,
+            jobs = proof.jobs.len()
+        );
         async {
             let inner = &self.inner;
             let request = calls::proof_request(&inner.deployment, inner.from, proof)?;
             let gas_limit = gas::proof_gas_limit(proof.batch_size);
             let mut resubmissions = 0;
             loop {
-                let seen =
-                    calls::jobs_on_chain(&inner.provider, &inner.deployment, proof, &inner.config.backoff)
-                        .await?;
+                let seen = calls::jobs_on_chain(
+                    &inner.provider,
+                    &inner.deployment,
+                    proof,
+                    &inner.config.backoff,
+                )
+                .await?;
                 if !seen.done.is_empty() || !seen.gone.is_empty() {
-                    tracing::info!(done = seen.done.len(), gone = seen.gone.len(), "jobs changed on chain; not sending");
+                    tracing::info!(
+                        done = seen.done.len(),
+                        gone = seen.gone.len(),
+                        "jobs changed on chain; not sending"
+                    );
                     return Err(TxError::JobsChanged {
                         done: seen.done,
                         gone: seen.gone,
@@ -243,14 +255,37 @@ impl TxManager {
     /// One nonce's worth: pre-flight, reserve a nonce, sign, broadcast, then watch until a
     /// version is mined and confirmed, replacing it when stuck and rebroadcasting it when the
     /// node lost it.
-    async fn attempt(&self, request: &TransactionRequest, gas_limit: u64, resubmissions: u32) -> Result<Attempt> {
+    async fn attempt(
+        &self,
+        request: &TransactionRequest,
+        gas_limit: u64,
+        resubmissions: u32,
+    ) -> Result<Attempt> {
         let inner = &self.inner;
         let cfg = &inner.config;
         let backoff = &cfg.backoff;
         self.preflight(request, gas_limit).await?;
-        let fees = fees::estimate(&inner.provider, cfg.priority_fee, cfg.max_fee_per_gas_cap, backoff).await?;
-        let nonce = inner.nonces.reserve(&inner.provider, inner.from, backoff).await?;
-        let first = match broadcast::sign(&inner.wallet, request, inner.chain_id, nonce, gas_limit, fees).await {
+        let fees = fees::estimate(
+            &inner.provider,
+            cfg.priority_fee,
+            cfg.max_fee_per_gas_cap,
+            backoff,
+        )
+        .await?;
+        let nonce = inner
+            .nonces
+            .reserve(&inner.provider, inner.from, backoff)
+            .await?;
+        let first = match broadcast::sign(
+            &inner.wallet,
+            request,
+            inner.chain_id,
+            nonce,
+            gas_limit,
+            fees,
+        )
+        .await
+        {
             Ok(s) => s,
             Err(e) => {
                 inner.nonces.release(nonce).await;
@@ -296,7 +331,12 @@ impl TxManager {
             if let Some(receipt) = &mined {
                 match receipts::depth(&inner.provider, receipt, cfg.confirmations, backoff).await? {
                     Depth::Shallow => continue,
-                    Depth::Confirmed => return self.finish(receipt, &flight, request, resubmissions).await.map(Attempt::Landed),
+                    Depth::Confirmed => {
+                        return self
+                            .finish(receipt, &flight, request, resubmissions)
+                            .await
+                            .map(Attempt::Landed);
+                    }
                     Depth::ReorgedOut => {
                         tracing::warn!(hash = %receipt.transaction_hash, block = ?receipt.block_number, "transaction reorged out");
                         mined = None;
@@ -310,10 +350,15 @@ impl TxManager {
                 }
             }
 
-            if let Some(receipt) = receipts::find(&inner.provider, &flight.hashes(), backoff).await? {
+            if let Some(receipt) =
+                receipts::find(&inner.provider, &flight.hashes(), backoff).await?
+            {
                 tracing::info!(hash = %receipt.transaction_hash, block = ?receipt.block_number, "mined");
                 if cfg.confirmations <= 1 {
-                    return self.finish(&receipt, &flight, request, resubmissions).await.map(Attempt::Landed);
+                    return self
+                        .finish(&receipt, &flight, request, resubmissions)
+                        .await
+                        .map(Attempt::Landed);
                 }
                 mined = Some(receipt);
                 continue;
@@ -325,7 +370,10 @@ impl TxManager {
                 if used > nonce {
                     // The nonce went to another transaction (ours would have a receipt; check
                     // once more, it may have been mined between the two reads).
-                    if receipts::find(&inner.provider, &flight.hashes(), backoff).await?.is_some() {
+                    if receipts::find(&inner.provider, &flight.hashes(), backoff)
+                        .await?
+                        .is_some()
+                    {
                         continue;
                     }
                     tracing::warn!(nonce, "nonce used by another transaction; resynchronising");
@@ -342,15 +390,33 @@ impl TxManager {
             }
 
             if flight.is_stuck(cfg.stuck_after) {
-                let current = match fees::estimate(&inner.provider, cfg.priority_fee, cfg.max_fee_per_gas_cap, backoff).await {
+                let current = match fees::estimate(
+                    &inner.provider,
+                    cfg.priority_fee,
+                    cfg.max_fee_per_gas_cap,
+                    backoff,
+                )
+                .await
+                {
                     Ok(f) => f,
                     // The base fee is above the cap now: the bump is capped, below.
                     Err(TxError::FeeCapExceeded { .. }) => flight.latest().fees,
                     Err(e) => return Err(e),
                 };
-                match flight.replacement(&inner.wallet, current, cfg.bump_percent, cfg.max_fee_per_gas_cap).await? {
+                match flight
+                    .replacement(
+                        &inner.wallet,
+                        current,
+                        cfg.bump_percent,
+                        cfg.max_fee_per_gas_cap,
+                    )
+                    .await?
+                {
                     None => {
-                        tracing::warn!(nonce, "stuck, and the fee cap leaves no room for a replacement; waiting");
+                        tracing::warn!(
+                            nonce,
+                            "stuck, and the fee cap leaves no room for a replacement; waiting"
+                        );
                         flight.last_broadcast = Instant::now();
                     }
                     Some(next) => {

@@ -57,7 +57,11 @@ impl NonceTracker {
 }
 
 /// How many transactions of `from` the node knows, mined or pending: the next free nonce.
-pub async fn pending_count(provider: &DynProvider, from: Address, backoff: &Backoff) -> Result<u64> {
+pub async fn pending_count(
+    provider: &DynProvider,
+    from: Address,
+    backoff: &Backoff,
+) -> Result<u64> {
     retry::rpc("eth_getTransactionCount", backoff, || {
         provider.get_transaction_count(from).pending().into_future()
     })

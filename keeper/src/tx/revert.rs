@@ -89,10 +89,7 @@ pub fn from_rpc_error(error: &TransportError) -> Option<Decoded> {
         return Some(decode(&data));
     }
     // Some nodes answer "execution reverted" without data (a bare revert).
-    payload
-        .message
-        .contains("revert")
-        .then(|| decode(&[]))
+    payload.message.contains("revert").then(|| decode(&[]))
 }
 
 #[cfg(test)]

@@ -1,0 +1,305 @@
+//! The intake HTTP API: the host's LLM node posts each finished result here.
+//!
+//! - `POST /v1/results` `{"jobId", "output" | "outputHash"}` (bearer token when configured,
+//!   body at most `max_body` bytes): checked against the chain (the job exists, this host
+//!   claimed it, it is not completed, its deadline has not passed), made durable in the
+//!   queue, and answered with the operator's EIP-712 signature. Repeating a submission gets the
+//!   same reply; a different output for a job already signed is refused, durably.
+//! - `GET /v1/results/{jobId}`: the result's state (accepted, proving, submitted with its
+//!   transaction, confirmed, failed with a reason).
+//!
+//! Every refusal is a 4xx with `{"error": {"code", "message"}}` ([`IntakeError`]); nothing is
+//! queued for a refused request. The order of the checks matters: the queue is asked first,
+//! so a repeated submission is answered from the stored row even after the job completed.
+
+mod error;
+mod wire;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256, keccak256};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+
+pub use error::IntakeError;
+pub use wire::{ErrorBody, ErrorReply, StatusReply, SubmitReply, SubmitRequest};
+
+use crate::chain::{ChainView, JobStatus};
+use crate::metrics::Metrics;
+use crate::prover::{parse_hash, parse_job_id};
+use crate::queue::{Inserted, Queue, QueuedResult, ResultState};
+use crate::signing::ResultSigner;
+
+/// Default largest request body: a result is ~150 bytes of JSON, an output text may be long.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+/// How intake runs.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    /// The host whose claimed jobs this keeper takes results for.
+    pub host: Address,
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Largest accepted request body, bytes.
+    pub max_body: usize,
+}
+
+/// Intake's shared state: queue, chain, signer. Cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    queue: Queue,
+    chain: ChainView,
+    signer: ResultSigner,
+    host: Address,
+    /// keccak256 of the token: compared whole, so the comparison time says nothing of it.
+    token_hash: Option<B256>,
+    max_body: usize,
+    accepted: Notify,
+    closed: AtomicBool,
+    metrics: Arc<Metrics>,
+}
+
+impl Intake {
+    pub fn new(queue: Queue, chain: ChainView, signer: ResultSigner, config: IntakeConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                queue,
+                chain,
+                signer,
+                host: config.host,
+                token_hash: config.token.as_deref().map(keccak256),
+                max_body: config.max_body,
+                accepted: Notify::new(),
+                closed: AtomicBool::new(false),
+                metrics: Arc::default(),
+            }),
+        }
+    }
+
+    /// The keeper's metrics, which intake counts into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The durable queue intake writes to.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
+    /// The chain intake checks against.
+    pub fn chain(&self) -> &ChainView {
+        &self.inner.chain
+    }
+
+    /// Resolves after the next newly accepted result (the service waits on it).
+    pub async fn accepted(&self) {
+        self.inner.accepted.notified().await
+    }
+
+    /// Refuse new results from now on (graceful shutdown); status reads keep working.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Checks, stores and signs one result. The signature is made only for a job without a
+    /// stored output, and what is returned is always the stored row's signature.
+    #[tracing::instrument(name = "intake_submit", skip_all, fields(job_id = %request.job_id))]
+    pub async fn submit(&self, request: SubmitRequest) -> Result<SubmitReply, IntakeError> {
+        let inner = &self.inner;
+        let job_id =
+            parse_job_id(&request.job_id).map_err(|e| IntakeError::BadJobId(e.to_string()))?;
+        let output_hash = match (&request.output, &request.output_hash) {
+            (Some(text), None) => keccak256(text.as_bytes()),
+            (None, Some(hash)) => {
+                parse_hash(hash).map_err(|e| IntakeError::BadOutputHash(e.to_string()))?
+            }
+            _ => return Err(IntakeError::OutputAmbiguous),
+        };
+        if let Some(stored) = inner.queue.get(job_id).await? {
+            return self.answer(stored, output_hash);
+        }
+        if inner.closed.load(Ordering::SeqCst) {
+            return Err(IntakeError::ShuttingDown);
+        }
+        let job = inner.chain.job(job_id).await?;
+        if !job.exists() {
+            return Err(IntakeError::UnknownJob(job_id));
+        }
+        // An open job holds the host it is offered to (or none), not a claimer.
+        if job.status == JobStatus::Open {
+            return Err(IntakeError::NotClaimed {
+                job_id,
+                status: "open".into(),
+            });
+        }
+        if job.host != inner.host {
+            return Err(IntakeError::NotOurJob {
+                job_id,
+                host: job.host,
+                ours: inner.host,
+            });
+        }
+        if job.status != JobStatus::Claimed {
+            return Err(IntakeError::NotClaimed {
+                job_id,
+                status: format!("{:?}", job.status).to_lowercase(),
+            });
+        }
+        let now = inner.chain.now().await?;
+        if now > job.deadline {
+            return Err(IntakeError::DeadlinePassed {
+                job_id,
+                deadline: job.deadline,
+                now,
+            });
+        }
+        let result = QueuedResult {
+            job_id,
+            model_hash: job.model_hash,
+            input_hash: job.input_hash,
+            output_hash,
+            deadline: job.deadline,
+            signature: inner.signer.sign(job_id, output_hash)?,
+            state: ResultState::Accepted,
+            tx_hash: None,
+            reason: None,
+            accepted_at: unix_now(),
+        };
+        match inner.queue.insert(&result).await? {
+            Inserted::New(stored) => {
+                inner.accepted.notify_one();
+                inner
+                    .metrics
+                    .results_accepted
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%job_id, "result accepted");
+                self.answer(stored, output_hash)
+            }
+            // A concurrent request for the same job won the insert.
+            Inserted::Duplicate(stored) | Inserted::Conflict(stored) => {
+                self.answer(stored, output_hash)
+            }
+        }
+    }
+
+    /// The reply for a stored row: its signature when `output_hash` is the stored output,
+    /// else the refusal.
+    fn answer(&self, stored: QueuedResult, output_hash: B256) -> Result<SubmitReply, IntakeError> {
+        if stored.output_hash != output_hash {
+            return Err(IntakeError::OutputConflict {
+                job_id: stored.job_id,
+                signed: stored.output_hash,
+            });
+        }
+        Ok(SubmitReply {
+            job_id: stored.job_id,
+            output_hash: stored.output_hash,
+            signature: stored.signature,
+            signer: self.inner.signer.address(),
+            status_url: format!("/v1/results/{:#x}", stored.job_id),
+        })
+    }
+
+    /// The stored state of `job_id`'s result.
+    pub async fn status(&self, job_id: &str) -> Result<StatusReply, IntakeError> {
+        let job_id = parse_job_id(job_id).map_err(|e| IntakeError::BadJobId(e.to_string()))?;
+        self.inner
+            .queue
+            .get(job_id)
+            .await?
+            .map(StatusReply::from)
+            .ok_or(IntakeError::NoSuchResult(job_id))
+    }
+
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), IntakeError> {
+        let Some(expected) = self.inner.token_hash else {
+            return Ok(());
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(IntakeError::MissingToken)?;
+        if keccak256(given.trim()) == expected {
+            Ok(())
+        } else {
+            Err(IntakeError::WrongToken)
+        }
+    }
+}
+
+/// The intake routes over `intake`.
+pub fn router(intake: Intake) -> Router {
+    Router::new()
+        .route("/v1/results", post(post_result))
+        .route("/v1/results/{job_id}", get(get_result))
+        .with_state(intake)
+}
+
+async fn post_result(State(intake): State<Intake>, headers: HeaderMap, body: Body) -> Response {
+    let outcome = async {
+        intake.authorize(&headers)?;
+        let limit = intake.inner.max_body;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(IntakeError::BodyTooLarge { limit });
+        }
+        // A chunked body has no length up front: the limit cuts it while it is read.
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| IntakeError::BodyTooLarge { limit })?;
+        let request: SubmitRequest =
+            serde_json::from_slice(&bytes).map_err(|e| IntakeError::BadJson(e.to_string()))?;
+        intake.submit(request).await
+    }
+    .await;
+    match outcome {
+        Ok(reply) => (StatusCode::ACCEPTED, axum::Json(reply)).into_response(),
+        Err(e) => {
+            if e.status().is_client_error() {
+                intake
+                    .inner
+                    .metrics
+                    .results_refused
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn get_result(
+    State(intake): State<Intake>,
+    headers: HeaderMap,
+    Path(job_id): Path<String>,
+) -> Response {
+    let outcome = async {
+        intake.authorize(&headers)?;
+        intake.status(&job_id).await
+    }
+    .await;
+    match outcome {
+        Ok(reply) => axum::Json(reply).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

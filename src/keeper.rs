@@ -1,0 +1,283 @@
+//! `vouch keeper run|submit`: the host's keeper service and its intake client. Arguments,
+//! keys and process concerns only; the work is in `vouch_keeper` (docs/keeper.md).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use alloy::providers::{Provider, ProviderBuilder};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use tokio::signal::unix::{SignalKind, signal};
+use vouch_keeper::chain::ChainView;
+use vouch_keeper::intake::{DEFAULT_MAX_BODY, Intake, IntakeConfig};
+use vouch_keeper::queue::{Queue, QueueError};
+use vouch_keeper::service::{self, ServiceError};
+use vouch_keeper::signing::{self, ResultSigner, SigningError};
+
+use crate::{BadInput, bad_input};
+
+#[derive(Debug, Subcommand)]
+pub enum KeeperCommand {
+    /// Serve the intake API (results in, signatures out) with /healthz and /metrics.
+    Run(RunArgs),
+    /// Submit one result to a running keeper and print its signed reply.
+    Submit(SubmitArgs),
+}
+
+/// Where the operator key comes from: a hex key or an encrypted keystore file.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct KeyArgs {
+    /// The operator's private key (64 hex digits); prefer VOUCH_PRIVATE_KEY over the flag
+    #[arg(
+        long,
+        env = "VOUCH_PRIVATE_KEY",
+        value_name = "HEX",
+        hide_env_values = true
+    )]
+    private_key: Option<String>,
+    /// An encrypted keystore file of the operator key; its password comes from
+    /// VOUCH_KEYSTORE_PASSWORD
+    #[arg(long, env = "VOUCH_KEYSTORE", value_name = "FILE")]
+    keystore: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// JSON-RPC endpoint of the chain
+    #[arg(long, env = "VOUCH_RPC_URL", value_name = "URL")]
+    rpc_url: String,
+    /// Deployment manifest (deploy/<name>.json)
+    #[arg(long, env = "VOUCH_DEPLOYMENT", value_name = "FILE")]
+    deployment: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The host this keeper works for [default: the operator key's own address]
+    #[arg(long, env = "VOUCH_HOST", value_name = "ADDRESS")]
+    host: Option<alloy::primitives::Address>,
+    /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://<data dir>/keeper.sqlite]
+    #[arg(long, env = "VOUCH_DATABASE", value_name = "URL")]
+    database: Option<String>,
+    /// Where the default SQLite database lives [default: ./.vouch]
+    #[arg(long, env = "VOUCH_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on
+    #[arg(
+        long,
+        env = "VOUCH_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8100"
+    )]
+    listen: SocketAddr,
+    /// Require `Authorization: Bearer <token>` on intake requests
+    #[arg(
+        long,
+        env = "VOUCH_KEEPER_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// Largest intake request body, bytes
+    #[arg(long, env = "VOUCH_MAX_BODY", value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    max_body: usize,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("result").required(true).multiple(false)))]
+pub struct SubmitArgs {
+    /// Job id: a uint256 as 1 to 64 hex digits, 0x optional
+    #[arg(long, env = "VOUCH_JOB_ID", value_name = "HEX")]
+    job_id: String,
+    /// File holding the output text (hashed with keccak256 by the keeper)
+    #[arg(long, env = "VOUCH_OUTPUT", value_name = "FILE", group = "result")]
+    output: Option<PathBuf>,
+    /// The output's hash: 64 hex digits, 0x optional
+    #[arg(long, env = "VOUCH_OUTPUT_HASH", value_name = "HEX", group = "result")]
+    output_hash: Option<String>,
+    /// The keeper's base URL
+    #[arg(
+        long,
+        env = "VOUCH_KEEPER",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8100"
+    )]
+    keeper: String,
+    /// Bearer token of the keeper
+    #[arg(
+        long,
+        env = "VOUCH_KEEPER_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+}
+
+/// Runs one `vouch keeper` command.
+pub async fn run(command: KeeperCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeeperCommand::Run(args) => run_keeper(args).await,
+        KeeperCommand::Submit(args) => submit(args).await,
+    }
+}
+
+/// The operator key, from the flag/environment or the keystore. Errors never hold the key.
+fn load_key(args: &KeyArgs) -> anyhow::Result<alloy::signers::local::PrivateKeySigner> {
+    let bad = |e: SigningError, hint: &str| anyhow::Error::new(BadInput(format!("{e}; {hint}")));
+    if let Some(hex) = &args.private_key {
+        return signing::key_from_hex(hex)
+            .map_err(|e| bad(e, "check --private-key / VOUCH_PRIVATE_KEY"));
+    }
+    let path = args
+        .keystore
+        .as_deref()
+        .expect("clap requires one key source");
+    let Ok(password) = std::env::var("VOUCH_KEYSTORE_PASSWORD") else {
+        bad_input!(
+            "--keystore {} needs its password in VOUCH_KEYSTORE_PASSWORD",
+            path.display()
+        );
+    };
+    signing::key_from_keystore(path, &password)
+        .map_err(|e| bad(e, "check the file and VOUCH_KEYSTORE_PASSWORD"))
+}
+
+fn database_url(args: &RunArgs) -> anyhow::Result<String> {
+    if let Some(url) = &args.database {
+        return Ok(url.clone());
+    }
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".vouch"));
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        BadInput(format!(
+            "cannot create the data directory {}: {e}; pass a writable --data-dir / VOUCH_DATA_DIR",
+            dir.display()
+        ))
+    })?;
+    let dir = std::fs::canonicalize(&dir).context("cannot resolve the data directory")?;
+    Ok(format!("sqlite://{}", dir.join("keeper.sqlite").display()))
+}
+
+async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let key = load_key(&args.key)?;
+    let deployment = vouch_bindings::Deployment::load(&args.deployment)
+        .map_err(|e| BadInput(format!("{e}; check --deployment / VOUCH_DEPLOYMENT")))?;
+    let url: reqwest::Url = args.rpc_url.parse().map_err(|e| {
+        BadInput(format!(
+            "--rpc-url {:?} is not a URL ({e}); pass http(s)://HOST:PORT",
+            args.rpc_url
+        ))
+    })?;
+    let provider = ProviderBuilder::new().connect_http(url).erased();
+    let chain_id = provider.get_chain_id().await.map_err(|e| {
+        BadInput(format!(
+            "the chain at {} does not answer ({e}); check --rpc-url / VOUCH_RPC_URL",
+            args.rpc_url
+        ))
+    })?;
+    if chain_id != deployment.chain_id {
+        bad_input!(
+            "the chain at {} has chain id {chain_id}, the deployment {} is for {}: pass the matching --rpc-url or --deployment",
+            args.rpc_url,
+            args.deployment.display(),
+            deployment.chain_id
+        );
+    }
+    let database = database_url(&args)?;
+    let queue = match Queue::open(&database).await {
+        Ok(queue) => queue,
+        Err(e @ QueueError::UnsupportedUrl { .. }) => {
+            bad_input!("{e} (--database / VOUCH_DATABASE)")
+        }
+        Err(e) => {
+            bad_input!("cannot open the queue database: {e}; check --database / VOUCH_DATABASE")
+        }
+    };
+    let recovered = queue.recover().await?;
+    let signer = ResultSigner::new(key, deployment.chain_id, deployment.contracts.slashing);
+    let host = args.host.unwrap_or(signer.address());
+    tracing::info!(operator = %signer.address(), %host, recovered, "keeper starting");
+    let chain = ChainView::new(provider, deployment);
+    let intake = Intake::new(
+        queue,
+        chain,
+        signer,
+        IntakeConfig {
+            host,
+            token: args.token.clone(),
+            max_body: args.max_body,
+        },
+    );
+    let listener = match service::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(e) => bad_input!("{e}; pass a free address with --listen / VOUCH_LISTEN"),
+    };
+    let addr = listener.local_addr()?;
+    println!("keeper listening on http://{addr} (intake /v1/results, /healthz, /metrics)");
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let stop = async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down: refusing new results, finishing requests in flight");
+    };
+    match service::serve(listener, intake, stop).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e @ ServiceError::Listen { .. }) => Err(BadInput(e.to_string()).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    let mut body = serde_json::json!({ "jobId": args.job_id });
+    if let Some(path) = &args.output {
+        body["output"] = read_output(path)?.into();
+    }
+    if let Some(hash) = &args.output_hash {
+        body["outputHash"] = hash.clone().into();
+    }
+    let url = format!("{}/v1/results", args.keeper.trim_end_matches('/'));
+    let mut request = reqwest::Client::new().post(&url).json(&body);
+    if let Some(token) = &args.token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach the keeper at {}: {e}; check --keeper / VOUCH_KEEPER and that `vouch keeper run` is up",
+            args.keeper
+        )
+    })?;
+    let status = response.status();
+    let reply: serde_json::Value = response.json().await.with_context(|| {
+        format!(
+            "the keeper at {} answered {status} without JSON",
+            args.keeper
+        )
+    })?;
+    if status.is_success() {
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let message = reply["error"]["message"]
+        .as_str()
+        .unwrap_or("no error message")
+        .to_owned();
+    if status.is_client_error() {
+        bad_input!("{message}")
+    }
+    anyhow::bail!("the keeper failed ({status}): {message}")
+}
+
+fn read_output(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        BadInput(format!(
+            "cannot read the output file {}: {e}; pass a readable UTF-8 file with --output",
+            path.display()
+        ))
+        .into()
+    })
+}
