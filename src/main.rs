@@ -2,6 +2,7 @@
 //! each command group to its module ([`proof`], [`index`], [`serve`]); it owns process concerns (exit
 //! codes, logging) and nothing else.
 
+mod host;
 mod index;
 mod proof;
 mod serve;
@@ -35,6 +36,9 @@ enum Command {
     Index(index::IndexArgs),
     /// Serve the GraphQL API over the indexer's database.
     Serve(serve::ServeArgs),
+    /// The host's keys, stake, registration, jobs, payments and status.
+    #[command(subcommand)]
+    Host(host::HostCommand),
 }
 
 /// An error the user can fix by changing the command line, environment or input files: exit 2.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
             Command::Proof(command) => proof::run(command).await,
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Host(command) => host::run(command).await,
         }
     });
     match result {

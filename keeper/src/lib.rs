@@ -5,3 +5,5 @@
 //! the circuit artifacts that `vouch proof setup` builds (docs/circuit.md).
 
 pub mod prover;
+pub mod host;
+pub mod watcher;
