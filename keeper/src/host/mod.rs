@@ -8,7 +8,6 @@ pub mod chain;
 mod error;
 pub mod job;
 pub mod ops;
-pub mod sender;
 pub mod status;
 pub mod wallet;
 
@@ -18,8 +17,5 @@ pub use ops::{Collected, Registration, Staked};
 pub use status::HostStatus;
 pub use wallet::{NewWallet, Secret};
 
-/// What host operations and the watcher send through: the keeper's transaction manager
-/// (`crate::tx::TxManager`, branch `tx`) once it lands here; until then
-/// [`sender::DirectSender`], which has its `new` / `from` / `send` signatures.
-pub type TxManager = sender::DirectSender;
-pub use sender::{Landed, TxConfig, TxError};
+/// What host operations and the watcher send through: the keeper's transaction manager.
+pub use crate::tx::{Landed, TxConfig, TxError, TxManager};

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use alloy::contract::{CallBuilder, CallDecoder};
-use alloy::network::EthereumWallet;
+use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, B256, U256, keccak256, utils::parse_ether};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi};
@@ -14,11 +14,10 @@ use alloy::signers::local::PrivateKeySigner;
 use vouch_bindings::Deployment;
 use vouch_bindings::contracts::{JobMarketplace, NodeRegistry, ProofSystem, Staking, VouchToken};
 use vouch_keeper::prover::{JobTuple, Proof};
+use vouch_keeper::tx;
 
 pub const PAYMENT_WEI: u64 = 50_000_000_000_000_000; // 0.05 ETH
 pub const JOB_DURATION: u64 = 3600;
-/// Generous explicit limits: the verifier sits in try/catch, so estimates can come out low.
-pub const PROOF_GAS_LIMIT: u64 = 4_000_000;
 
 pub fn model() -> B256 {
     keccak256("llama-3-8b-instruct-q4")
@@ -39,7 +38,11 @@ pub struct World {
 impl World {
     /// Deploys with the real script and prepares the host (stake, register, operator).
     pub async fn new() -> Self {
-        let anvil = vouch_testkit::anvil();
+        Self::on(vouch_testkit::anvil()).await
+    }
+
+    /// The same on an anvil the caller started (e.g. with `--state FILE`, to restart it).
+    pub async fn on(anvil: AnvilInstance) -> Self {
         let script = vouch_testkit::deploy_with_script(&anvil);
         let deployment = Deployment::load(&script.manifest).expect("the script's manifest");
         let signers: Vec<PrivateKeySigner> =
@@ -110,6 +113,25 @@ impl World {
         )
         .await;
         (staked, registered)
+    }
+
+    /// A wallet holding only `account`'s key (one of the world's five accounts).
+    pub fn wallet_of(&self, account: Address) -> EthereumWallet {
+        let key = self
+            .anvil
+            .keys()
+            .iter()
+            .find(|k| PrivateKeySigner::from((*k).clone()).address() == account)
+            .expect("one of the world's accounts")
+            .clone();
+        EthereumWallet::from(PrivateKeySigner::from(key))
+    }
+
+    /// A provider without a wallet, for the transaction manager (it signs itself).
+    pub fn reader(&self) -> DynProvider {
+        ProviderBuilder::new()
+            .connect_http(self.anvil.endpoint_url())
+            .erased()
     }
 
     pub fn marketplace(&self) -> JobMarketplace::JobMarketplaceInstance<&DynProvider> {
@@ -188,25 +210,19 @@ impl World {
         tuples
     }
 
-    /// Submits `proof` through ProofSystem (submitProof for one job at B=1, else submitBatch)
-    /// from `from`, with an explicit gas limit.
+    /// Submits `proof` from `from` with the crate's submission call (`tx::proof_request`:
+    /// submitProof for one job at B=1, else submitBatch) and its explicit gas limit.
     pub async fn submit(&self, proof: &Proof, from: Address) -> TransactionReceipt {
-        let (ids, outputs) = ids_and_outputs(proof);
-        let ps = self.proof_system();
-        let pending = if proof.batch_size == 1 {
-            ps.submitProof(ids[0], outputs[0], proof.proof.clone())
-                .from(from)
-                .gas(PROOF_GAS_LIMIT)
-                .send()
-                .await
-        } else {
-            ps.submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone())
-                .from(from)
-                .gas(PROOF_GAS_LIMIT)
-                .send()
-                .await
-        };
-        pending.unwrap().get_receipt().await.unwrap()
+        let request = tx::proof_request(&self.deployment, from, proof)
+            .expect("a submittable proof")
+            .with_gas_limit(tx::proof_gas_limit(proof.batch_size));
+        self.provider
+            .send_transaction(request)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap()
     }
 
     /// What submitting `proof` from `from` would do, as an eth_call: Ok or the revert.
@@ -215,23 +231,15 @@ impl World {
         proof: &Proof,
         from: Address,
     ) -> Result<(), alloy::contract::Error> {
-        let (ids, outputs) = ids_and_outputs(proof);
+        let (ids, outputs) = tx::ids_and_outputs(proof);
         self.proof_system()
             .submitBatch(proof.batch_size as u16, ids, outputs, proof.proof.clone())
             .from(from)
-            .gas(PROOF_GAS_LIMIT)
+            .gas(tx::proof_gas_limit(proof.batch_size))
             .call()
             .await
             .map(|_| ())
     }
-}
-
-pub fn ids_and_outputs(proof: &Proof) -> (Vec<U256>, Vec<B256>) {
-    proof
-        .jobs
-        .iter()
-        .map(|j| (U256::from_be_bytes(j.job_id.0), j.output_hash))
-        .unzip()
 }
 
 /// Sends `call`, waits for its receipt and asserts it succeeded.
