@@ -5,6 +5,7 @@
 mod deploy;
 mod devnet;
 mod errors;
+mod host;
 mod index;
 mod keeper;
 mod proof;
@@ -46,6 +47,9 @@ enum Command {
     /// The host's keeper: intake of results, signatures, queue (`run`), and its client (`submit`).
     #[command(subcommand)]
     Keeper(keeper::KeeperCommand),
+    /// The host's keys, stake, registration, jobs, payments and status.
+    #[command(subcommand)]
+    Host(host::HostCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
             Command::Index(args) => index::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Keeper(command) => keeper::run(command).await,
+            Command::Host(command) => host::run(command).await,
         }
     });
     match result {

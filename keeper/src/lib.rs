@@ -7,13 +7,17 @@
 //! transaction of the host) exactly once.
 //! [`intake`] takes results over HTTP, checks them against the chain ([`chain`]), signs them
 //! ([`signing`]) and makes them durable in [`queue`] before it replies (docs/keeper.md).
+//! [`host`] holds the host's own operations (keys, stake, registration, payments, status) and
+//! [`watcher`] its chores on chain (claims, heartbeats, expiries, alerts).
 
 pub mod batcher;
 pub mod chain;
 pub mod intake;
 pub mod metrics;
 pub mod prover;
+pub mod host;
 pub mod queue;
 pub mod service;
 pub mod signing;
 pub mod tx;
+pub mod watcher;
