@@ -53,7 +53,7 @@ async fn count(db: &DatabaseConnection, sql: &str, chain_id: u64) -> Result<i64>
 pub(crate) async fn indexed_block(db: &DatabaseConnection, chain_id: u64) -> Result<Option<u64>> {
     let stmt = Statement::from_sql_and_values(
         db.get_database_backend(),
-        placeholders(
+        bind_markers(
             db,
             "SELECT block_number FROM checkpoints WHERE chain_id = ?",
         ),
@@ -65,12 +65,9 @@ pub(crate) async fn indexed_block(db: &DatabaseConnection, chain_id: u64) -> Res
         .map(|b| b.block_number as u64))
 }
 
-/// `?` markers as the backend spells them.
-fn placeholders(db: &DatabaseConnection, sql: &str) -> String {
-    match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => sql.replace('?', "$1"),
-        _ => sql.to_owned(),
-    }
+/// [`vouch_graphql::context::bind_markers`] for this connection's backend.
+fn bind_markers(db: &DatabaseConnection, sql: &str) -> String {
+    vouch_graphql::context::bind_markers(db.get_database_backend(), sql)
 }
 
 impl Summary {
@@ -80,7 +77,7 @@ impl Summary {
         head: u64,
         ran: Duration,
     ) -> Result<Summary> {
-        let q = |sql: &str| placeholders(db, sql);
+        let q = |sql: &str| bind_markers(db, sql);
         let stmt = Statement::from_sql_and_values(
             db.get_database_backend(),
             q(

@@ -143,7 +143,7 @@ impl RequestCtx {
             .await?)
     }
 
-    /// Rows of a raw statement (`?` placeholders, rewritten to `$n` on PostgreSQL).
+    /// Rows of a raw statement (`?` bind markers, rewritten to `$n` on PostgreSQL).
     pub async fn raw<M: FromQueryResult>(
         &self,
         table: &'static str,
@@ -151,7 +151,7 @@ impl RequestCtx {
         values: Vec<Value>,
     ) -> Result<Vec<M>> {
         let stmt =
-            Statement::from_sql_and_values(self.backend, placeholders(self.backend, sql), values);
+            Statement::from_sql_and_values(self.backend, bind_markers(self.backend, sql), values);
         Ok(M::find_by_statement(stmt)
             .all(self.conn())
             .instrument(tracing::debug_span!("db.query", table))
@@ -159,8 +159,8 @@ impl RequestCtx {
     }
 }
 
-/// `?` -> `$1, $2, ...` for PostgreSQL.
-pub fn placeholders(backend: DbBackend, sql: &str) -> String {
+/// Bind markers as the backend spells them: `?` for SQLite, `$1, $2, ...` for PostgreSQL.
+pub fn bind_markers(backend: DbBackend, sql: &str) -> String {
     if backend != DbBackend::Postgres {
         return sql.to_owned();
     }

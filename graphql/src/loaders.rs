@@ -101,7 +101,7 @@ impl Db {
         values.push(i64::from(n).into());
         let stmt = sea_orm::Statement::from_sql_and_values(
             self.backend,
-            crate::context::placeholders(self.backend, &sql),
+            crate::context::bind_markers(self.backend, &sql),
             values,
         );
         M::find_by_statement(stmt)
@@ -134,7 +134,7 @@ pub async fn latest_reputations(
     );
     let stmt = sea_orm::Statement::from_sql_and_values(
         backend,
-        crate::context::placeholders(backend, &sql),
+        crate::context::bind_markers(backend, &sql),
         values,
     );
     use sea_orm::FromQueryResult;
