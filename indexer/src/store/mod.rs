@@ -1,7 +1,7 @@
 //! Storage: the sea-orm entities, their migrations, and the seams the rest of the crate uses:
 //! [`IndexWriter`] (what the indexer writes) and the read side the GraphQL crate queries.
 //! The traits are apart from their implementation ([`SeaStore`], one sea-orm implementation
-//! for both SQLite and PostgreSQL, with a COPY write path on PostgreSQL), as reth splits
+//! for both SQLite and PostgreSQL, with bulk write paths: COPY on PostgreSQL, prepared multi-row upserts on SQLite), as reth splits
 //! `storage-api` from `provider`.
 
 pub mod entity;
@@ -11,6 +11,7 @@ pub mod migration;
 mod pg;
 mod row;
 mod sea;
+mod sqlite;
 mod table;
 mod writer;
 
@@ -38,8 +39,12 @@ pub enum StoreError {
     /// PostgreSQL's bulk write path (COPY, staging tables) failed.
     #[error("database error: {0}")]
     Pg(sea_orm::sqlx::Error),
-    /// A column type the COPY encoder does not know (the schema uses integers, text, booleans).
-    #[error("cannot stream {table}.{column} with COPY: unsupported value {value}")]
+    /// SQLite's bulk write path (prepared multi-row upserts) failed.
+    #[error("database error: {0}")]
+    Sqlite(sea_orm::sqlx::Error),
+    /// A column type the bulk write paths do not know (the schema uses integers, text,
+    /// booleans).
+    #[error("cannot bulk-write {table}.{column}: unsupported value {value}")]
     Unencodable {
         table: String,
         column: String,

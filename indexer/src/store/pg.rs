@@ -14,16 +14,8 @@ use sea_orm::{EntityTrait, IdenStatic, Iterable, ModelTrait, PrimaryKeyToColumn,
 
 use super::entity::{block, checkpoint, event, undo};
 use super::writer::{Commit, UndoEntry};
-use super::{Result, StoreError, table};
-
-/// What a staged row does when its primary key is already in the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OnConflict {
-    /// Keep the stored row (events: re-applying a range changes nothing).
-    Skip,
-    /// Replace every non-key column (projections, window blocks, the checkpoint).
-    Replace,
-}
+use super::table::{self, Conflict};
+use super::{Result, StoreError};
 
 /// Writes `commit` in one transaction on a connection of `pool`. The caller has checked and
 /// deduplicated it (see `SeaStore::commit`): `rows` hold one image per key, `undo` one entry
@@ -37,12 +29,12 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit, notice: Option<String>
         .execute(&mut *tx)
         .await
         .map_err(StoreError::Pg)?;
-    copy_upsert::<event::Entity>(&mut tx, &commit.events, OnConflict::Skip).await?;
+    copy_upsert::<event::Entity>(&mut tx, &commit.events, Conflict::Skip).await?;
     table::copy_rows(&mut tx, commit.rows).await?;
     insert_undo(&mut tx, chain, &commit.undo).await?;
-    copy_upsert::<block::Entity>(&mut tx, &commit.blocks, OnConflict::Replace).await?;
+    copy_upsert::<block::Entity>(&mut tx, &commit.blocks, Conflict::Replace).await?;
     if let Some(cp) = &commit.checkpoint {
-        copy_upsert::<checkpoint::Entity>(&mut tx, std::slice::from_ref(cp), OnConflict::Replace)
+        copy_upsert::<checkpoint::Entity>(&mut tx, std::slice::from_ref(cp), Conflict::Replace)
             .await?;
     }
     if let Some(through) = commit.prune_through {
@@ -76,7 +68,7 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit, notice: Option<String>
 pub(crate) async fn copy_upsert<E: EntityTrait>(
     conn: &mut PgConnection,
     models: &[E::Model],
-    on_conflict: OnConflict,
+    on_conflict: Conflict,
 ) -> Result<u64> {
     if models.is_empty() {
         return Ok(0);
@@ -132,7 +124,7 @@ pub(crate) async fn copy_upsert<E: EntityTrait>(
         .map(|c| format!("{0} = EXCLUDED.{0}", quote(c)))
         .collect();
     let action = match on_conflict {
-        OnConflict::Replace if !rest.is_empty() => format!("DO UPDATE SET {}", rest.join(", ")),
+        Conflict::Replace if !rest.is_empty() => format!("DO UPDATE SET {}", rest.join(", ")),
         _ => "DO NOTHING".to_owned(),
     };
     let insert = format!(

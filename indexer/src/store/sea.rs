@@ -1,13 +1,13 @@
 //! [`SeaStore`]: the one [`IndexWriter`] implementation, over sea-orm, for SQLite and
 //! PostgreSQL alike. Owns connecting (URL dispatch, SQLite durability pragmas) and the
 //! transactions of commit and rollback; the per-table SQL lives in `table`, the journal
-//! encoding in `journal`. A commit on PostgreSQL goes through `pg` (COPY into staging tables);
-//! SQLite keeps multi-row INSERTs with prepared statements, its fastest path.
+//! encoding in `journal`. A commit goes through a bulk path per backend: `pg` (COPY into
+//! staging tables) or `sqlite` (prepared multi-row upserts).
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::entity::{block, checkpoint, event, undo};
-use super::migration::{Migrator, UNDO_UNIQUE};
+use super::migration::Migrator;
 use super::row::Row;
 use super::writer::{Commit, IndexWriter, Rollback};
 use super::{Result, StoreError, journal, table};
@@ -144,7 +144,6 @@ impl IndexWriter for SeaStore {
             rows = commit.rows.len()
         );
         async move {
-            let chain = int(commit.chain_id);
             let notice = (commit.checkpoint.as_ref()).map(|c| {
                 crate::notify::CommitNotice::committed(commit.chain_id, c.block_number as u64)
             });
@@ -171,52 +170,15 @@ impl IndexWriter for SeaStore {
                 crate::notify::committed(self, notice);
                 return Ok(());
             }
-            let undo: Vec<undo::ActiveModel> =
-                undo.iter().map(|e| journal::encode(chain, e)).collect();
-            let txn = self.db.begin().await?;
-            let events: Vec<event::ActiveModel> =
-                commit.events.into_iter().map(Into::into).collect();
-            let skip_known = OnConflict::columns([
-                event::Column::ChainId,
-                event::Column::TxHash,
-                event::Column::LogIndex,
-            ])
-            .do_nothing()
-            .to_owned();
-            table::insert_chunked::<event::Entity, _>(&txn, events, &skip_known).await?;
-            table::upsert_rows(&txn, rows).await?;
-            let same_entry = OnConflict::columns(UNDO_UNIQUE).do_nothing().to_owned();
-            table::insert_chunked::<undo::Entity, _>(&txn, undo, &same_entry).await?;
-            let blocks: Vec<block::ActiveModel> = blocks.into_iter().map(Into::into).collect();
-            table::insert_chunked::<block::Entity, _>(
-                &txn,
+            // The bulk path: prepared multi-row upserts (store/sqlite.rs). SQLite has no
+            // in-transaction notice: other processes poll the checkpoint.
+            let bulk = Commit {
+                rows,
                 blocks,
-                &table::upsert::<block::Entity>(),
-            )
-            .await?;
-            if let Some(cp) = commit.checkpoint {
-                table::insert_chunked::<checkpoint::Entity, _>(
-                    &txn,
-                    vec![cp.into()],
-                    &table::upsert::<checkpoint::Entity>(),
-                )
-                .await?;
-            }
-            if let Some(final_through) = commit.prune_through {
-                let through = int(final_through);
-                block::Entity::delete_many()
-                    .filter(block::Column::ChainId.eq(chain))
-                    .filter(block::Column::Number.lte(through))
-                    .exec(&txn)
-                    .await?;
-                undo::Entity::delete_many()
-                    .filter(undo::Column::ChainId.eq(chain))
-                    .filter(undo::Column::BlockNumber.lte(through))
-                    .exec(&txn)
-                    .await?;
-            }
-            crate::notify::in_transaction(&txn, notice.as_ref()).await?;
-            txn.commit().await?;
+                undo,
+                ..commit
+            };
+            super::sqlite::commit(self.db.get_sqlite_connection_pool(), bulk).await?;
             crate::notify::committed(self, notice);
             Ok(())
         }

@@ -17,6 +17,25 @@ use super::Result;
 use super::entity::*;
 use super::row::Row;
 
+/// What a bulk-written row does when its primary key is already in the table (the bulk paths
+/// of `pg` and `sqlite`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Conflict {
+    /// Keep the stored row (events: re-applying a range changes nothing).
+    Skip,
+    /// Replace every non-key column (projections, window blocks, the checkpoint).
+    Replace,
+}
+
+/// The quoted column list of the journal's uniqueness index (its conflict target).
+pub(crate) fn undo_unique_columns() -> String {
+    super::migration::UNDO_UNIQUE
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Most bind parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER` (32766
 /// since 3.32, as bundled by sqlx) and PostgreSQL's wire-protocol limit (a u16 count).
 fn max_binds(backend: DbBackend) -> usize {
@@ -203,7 +222,34 @@ macro_rules! projection_fns {
                 super::pg::copy_upsert::<$module::Entity>(
                     conn,
                     &groups.$variant,
-                    super::pg::OnConflict::Replace,
+                    Conflict::Replace,
+                )
+                .await?;
+            )*
+            Ok(())
+        }
+
+        /// SQLite's bulk path: each table's rows through its prepared multi-row upsert.
+        pub(crate) async fn insert_rows_sqlite(
+            conn: &mut sea_orm::sqlx::SqliteConnection,
+            rows: Vec<Row>,
+        ) -> Result<()> {
+            #[allow(non_snake_case)]
+            #[derive(Default)]
+            struct Groups {
+                $($variant: Vec<$module::Model>,)*
+            }
+            let mut groups = Groups::default();
+            for row in rows {
+                match row {
+                    $(Row::$variant(m) => groups.$variant.push(m),)*
+                }
+            }
+            $(
+                super::sqlite::insert::<$module::Entity>(
+                    conn,
+                    &groups.$variant,
+                    Conflict::Replace,
                 )
                 .await?;
             )*
