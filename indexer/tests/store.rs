@@ -419,6 +419,31 @@ async fn recommitting_is_a_no_op() {
     .await;
 }
 
+/// A commit whose events are partly stored already (PostgreSQL's direct COPY into `events`
+/// meets a unique violation and falls back to staging): the stored ones are skipped, the new
+/// ones written, each exactly once, and the rest of the commit lands.
+#[tokio::test]
+async fn a_commit_with_stored_and_new_events_writes_each_once() {
+    on_both(|store, db| async move {
+        store.commit(genesis_commit()).await.unwrap();
+        let mut mixed = genesis_commit();
+        mixed.events.extend((0..3).map(|l| event(11, l)));
+        mixed.checkpoint = Some(checkpoint(11, "a"));
+        store.commit(mixed).await.unwrap();
+        assert_eq!(event_count(&store).await, 5 + 3, "{db}");
+        let stored = event::Entity::find()
+            .filter(event::Column::ChainId.eq(C))
+            .filter(event::Column::BlockNumber.eq(11))
+            .count(store.connection())
+            .await
+            .unwrap();
+        assert_eq!(stored, 3, "{db}: the new block's events");
+        let cp = store.checkpoint(CHAIN).await.unwrap().unwrap();
+        assert_eq!(cp.block_number, 11, "{db}: the checkpoint moved with them");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn rollback_restores_prior_images_and_deletes_created_rows() {
     on_both(|store, db| async move {

@@ -10,11 +10,13 @@
 
 use sea_orm::sqlx;
 use sea_orm::sqlx::postgres::{PgConnection, PgPool};
-use sea_orm::{EntityTrait, IdenStatic, Iterable, ModelTrait, PrimaryKeyToColumn, Value};
+use sea_orm::{
+    EntityName, EntityTrait, IdenStatic, Iterable, ModelTrait, PrimaryKeyToColumn, Value,
+};
 
 use super::entity::{block, checkpoint, event, undo};
-use super::writer::{Commit, UndoEntry};
 use super::table::{self, Conflict};
+use super::writer::{Commit, UndoEntry};
 use super::{Result, StoreError};
 
 /// Writes `commit` in one transaction on a connection of `pool`. The caller has checked and
@@ -29,7 +31,7 @@ pub(crate) async fn commit(pool: &PgPool, commit: Commit, notice: Option<String>
         .execute(&mut *tx)
         .await
         .map_err(StoreError::Pg)?;
-    copy_upsert::<event::Entity>(&mut tx, &commit.events, Conflict::Skip).await?;
+    insert_events(&mut tx, &commit.events).await?;
     table::copy_rows(&mut tx, commit.rows).await?;
     insert_undo(&mut tx, chain, &commit.undo).await?;
     copy_upsert::<block::Entity>(&mut tx, &commit.blocks, Conflict::Replace).await?;
@@ -76,11 +78,7 @@ pub(crate) async fn copy_upsert<E: EntityTrait>(
     let table = E::default().table_name().to_owned();
     let stage = format!("stage_{table}");
     let columns: Vec<String> = E::Column::iter().map(|c| c.as_str().to_owned()).collect();
-    let column_list = columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let column_list = column_list::<E>();
     // Session-local and emptied at every commit (a rolled-back transaction takes its staged
     // rows, or the table's creation, with it): a pooled connection creates it once. Each table
     // is staged at most once per commit.
@@ -94,25 +92,7 @@ pub(crate) async fn copy_upsert<E: EntityTrait>(
         .await
         .map_err(StoreError::Pg)?;
 
-    let mut data = Vec::with_capacity(models.len() * 64 * columns.len());
-    for model in models {
-        for (i, column) in E::Column::iter().enumerate() {
-            if i > 0 {
-                data.push(b'\t');
-            }
-            encode(&mut data, &model.get(column), &table, column.as_str())?;
-        }
-        data.push(b'\n');
-    }
-    let copy = format!("COPY {} ({column_list}) FROM STDIN", quote(&stage));
-    let mut sink = conn.copy_in_raw(&copy).await.map_err(StoreError::Pg)?;
-    let sent = sink.send(data).await.map(drop);
-    if let Err(e) = sent {
-        // Leave the connection usable (the transaction is rolled back by the caller's drop).
-        let _ = sink.abort("the indexer failed to stream the rows").await;
-        return Err(StoreError::Pg(e));
-    }
-    sink.finish().await.map_err(StoreError::Pg)?;
+    copy_in::<E>(conn, &stage, &column_list, models).await?;
 
     let keys: Vec<String> = E::PrimaryKey::iter()
         .map(|k| k.into_column().as_str().to_owned())
@@ -137,6 +117,83 @@ pub(crate) async fn copy_upsert<E: EntityTrait>(
         .await
         .map_err(StoreError::Pg)?;
     Ok(done.rows_affected())
+}
+
+/// Events go straight into `events` with COPY: a commit writes its events and its checkpoint in
+/// one transaction and the indexer only applies ranges above the checkpoint, so none of them is
+/// stored yet, and the staging table and its upsert would be pure cost. Should one be there
+/// after all (a commit applied twice), the unique violation is taken back to a savepoint and
+/// the rows go through staging, which skips the stored ones.
+async fn insert_events(conn: &mut PgConnection, events: &[event::Model]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let entity = event::Entity;
+    let table = entity.table_name();
+    let column_list = column_list::<event::Entity>();
+    execute(conn, "SAVEPOINT events_direct").await?;
+    match copy_in::<event::Entity>(conn, table, &column_list, events).await {
+        Ok(()) => execute(conn, "RELEASE SAVEPOINT events_direct").await,
+        Err(StoreError::Pg(sqlx::Error::Database(e)))
+            if e.code().as_deref() == Some(UNIQUE_VIOLATION) =>
+        {
+            execute(conn, "ROLLBACK TO SAVEPOINT events_direct").await?;
+            copy_upsert::<event::Entity>(conn, events, Conflict::Skip)
+                .await
+                .map(drop)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// SQLSTATE of a unique violation.
+const UNIQUE_VIOLATION: &str = "23505";
+
+async fn execute(conn: &mut PgConnection, sql: &str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(StoreError::Pg)
+}
+
+/// `E`'s columns, quoted, in entity order.
+fn column_list<E: EntityTrait>() -> String {
+    E::Column::iter()
+        .map(|c| quote(c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Streams `models` into `target` (a table with `E`'s columns) with one `COPY .. FROM STDIN`.
+async fn copy_in<E: EntityTrait>(
+    conn: &mut PgConnection,
+    target: &str,
+    column_list: &str,
+    models: &[E::Model],
+) -> Result<()> {
+    let entity = E::default();
+    let table = entity.table_name();
+    let mut data = Vec::with_capacity(models.len() * 64 * E::Column::iter().count());
+    for model in models {
+        for (i, column) in E::Column::iter().enumerate() {
+            if i > 0 {
+                data.push(b'\t');
+            }
+            encode(&mut data, &model.get(column), table, column.as_str())?;
+        }
+        data.push(b'\n');
+    }
+    let copy = format!("COPY {} ({column_list}) FROM STDIN", quote(target));
+    let mut sink = conn.copy_in_raw(&copy).await.map_err(StoreError::Pg)?;
+    let sent = sink.send(data).await.map(drop);
+    if let Err(e) = sent {
+        // Leave the connection usable (the transaction is rolled back by the caller's drop).
+        let _ = sink.abort("the indexer failed to stream the rows").await;
+        return Err(StoreError::Pg(e));
+    }
+    sink.finish().await.map_err(StoreError::Pg)?;
+    Ok(())
 }
 
 /// The journal entries, in order (their ids order a rollback), in one statement.

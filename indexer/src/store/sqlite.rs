@@ -30,8 +30,7 @@ pub(crate) async fn commit(pool: &SqlitePool, commit: Commit) -> Result<()> {
     insert_undo(&mut tx, chain, &commit.undo).await?;
     insert::<block::Entity>(&mut tx, &commit.blocks, Conflict::Replace).await?;
     if let Some(cp) = &commit.checkpoint {
-        insert::<checkpoint::Entity>(&mut tx, std::slice::from_ref(cp), Conflict::Replace)
-            .await?;
+        insert::<checkpoint::Entity>(&mut tx, std::slice::from_ref(cp), Conflict::Replace).await?;
     }
     if let Some(through) = commit.prune_through {
         let through = super::sea::int(through);
@@ -81,7 +80,10 @@ pub(crate) async fn insert<E: EntityTrait>(
                 query = bind(query, model.get(*column), &table, column.as_str())?;
             }
         }
-        query.execute(&mut *conn).await.map_err(StoreError::Sqlite)?;
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::Sqlite)?;
     }
     Ok(())
 }
@@ -94,7 +96,11 @@ fn statement(
     rows: usize,
     on_conflict: Conflict,
 ) -> String {
-    let column_list = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let column_list = columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ");
     let row = format!("({})", vec!["?"; columns.len()].join(", "));
     let values = vec![row; rows].join(", ");
     let key_list = keys.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
@@ -137,7 +143,10 @@ async fn insert_undo(conn: &mut SqliteConnection, chain: i64, entries: &[UndoEnt
                 .bind(m.row_key.unwrap())
                 .bind(m.prior.unwrap());
         }
-        query.execute(&mut *conn).await.map_err(StoreError::Sqlite)?;
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::Sqlite)?;
     }
     Ok(())
 }
@@ -149,7 +158,12 @@ fn quote(ident: &str) -> String {
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
 /// Binds one model value (the schema holds integers, text and booleans only).
-fn bind<'q>(query: SqliteQuery<'q>, value: Value, table: &str, column: &str) -> Result<SqliteQuery<'q>> {
+fn bind<'q>(
+    query: SqliteQuery<'q>,
+    value: Value,
+    table: &str,
+    column: &str,
+) -> Result<SqliteQuery<'q>> {
     Ok(match value {
         Value::BigInt(v) => query.bind(v),
         Value::Int(v) => query.bind(v),
@@ -171,14 +185,29 @@ mod tests {
 
     #[test]
     fn statement_upserts_every_non_key_column() {
-        let sql = statement("t", &["a", "b", "c"], &["a".to_owned()], 2, Conflict::Replace);
+        let sql = statement(
+            "t",
+            &["a", "b", "c"],
+            &["a".to_owned()],
+            2,
+            Conflict::Replace,
+        );
         assert_eq!(
             sql,
             "INSERT INTO \"t\" (\"a\", \"b\", \"c\") VALUES (?, ?, ?), (?, ?, ?) \
              ON CONFLICT (\"a\") DO UPDATE SET \"b\" = excluded.\"b\", \"c\" = excluded.\"c\""
         );
-        let sql = statement("t", &["a", "b"], &["a".to_owned(), "b".to_owned()], 1, Conflict::Replace);
-        assert!(sql.ends_with("ON CONFLICT (\"a\", \"b\") DO NOTHING"), "{sql}");
+        let sql = statement(
+            "t",
+            &["a", "b"],
+            &["a".to_owned(), "b".to_owned()],
+            1,
+            Conflict::Replace,
+        );
+        assert!(
+            sql.ends_with("ON CONFLICT (\"a\", \"b\") DO NOTHING"),
+            "{sql}"
+        );
         let sql = statement("t", &["a", "b"], &["a".to_owned()], 1, Conflict::Skip);
         assert!(sql.ends_with("DO NOTHING"), "{sql}");
     }
