@@ -55,7 +55,7 @@ function jobLink(id) {
 // ---- Formatting: exact, no floating point for amounts ----------------------------------
 
 /** `value` (a decimal string of the smallest unit) in units of 10^decimals, exactly. */
-export function units(value, decimals = 18) {
+function units(value, decimals = 18) {
   const v = BigInt(value);
   const neg = v < 0n;
   const a = neg ? -v : v;
@@ -105,18 +105,25 @@ function section(heading, ...body) {
 
 // ---- Charts: inline SVG ------------------------------------------------------------------
 
-/** A small line of scores (oldest first), 0..1000 bottom to top. */
+/** The score range a chart shows: the data and the neutral 500, with a margin, in 0..1000. */
+function scoreRange(scores) {
+  const lo = Math.max(0, Math.min(NEUTRAL_SCORE, ...scores) - 10);
+  const hi = Math.min(MAX_SCORE, Math.max(NEUTRAL_SCORE, ...scores) + 10);
+  return [lo, hi];
+}
+
+/** A small line of scores (oldest first), the dashed line at the neutral 500. */
 function sparkline(scores) {
   const w = 120, hgt = 28;
-  const ys = scores.map((s) => hgt - 2 - (s / MAX_SCORE) * (hgt - 4));
+  const [lo, hi] = scoreRange(scores);
+  const y = (s) => hgt - 2 - ((s - lo) / (hi - lo)) * (hgt - 4);
   const step = scores.length > 1 ? w / (scores.length - 1) : 0;
   const points = scores.length > 1
-    ? ys.map((y, i) => `${(i * step).toFixed(1)},${y.toFixed(1)}`).join(" ")
-    : `0,${ys[0].toFixed(1)} ${w},${ys[0].toFixed(1)}`;
-  const neutral = hgt - 2 - (NEUTRAL_SCORE / MAX_SCORE) * (hgt - 4);
+    ? scores.map((s, i) => `${(i * step).toFixed(1)},${y(s).toFixed(1)}`).join(" ")
+    : `0,${y(scores[0]).toFixed(1)} ${w},${y(scores[0]).toFixed(1)}`;
   return svg("svg", { class: "spark", viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: "img" },
     svg("title", {}, `reputation: ${scores.join(", ")}`),
-    svg("line", { x1: 0, x2: w, y1: neutral, y2: neutral, class: "neutral" }),
+    svg("line", { x1: 0, x2: w, y1: y(NEUTRAL_SCORE), y2: y(NEUTRAL_SCORE), class: "neutral" }),
     svg("polyline", { points, class: "line" }));
 }
 
@@ -127,15 +134,18 @@ function reputationChart(history, current, nowUnix) {
   points.push({ t: nowUnix, s: current, label: `now: ${current}` });
   const t0 = Math.min(...points.map((p) => p.t));
   const t1 = Math.max(...points.map((p) => p.t), t0 + 1);
+  const [lo, hi] = scoreRange(points.map((p) => p.s));
   const x = (t) => pad + ((t - t0) / (t1 - t0)) * (w - 2 * pad);
-  const y = (s) => hgt - pad - (s / MAX_SCORE) * (hgt - 2 * pad);
+  const y = (s) => hgt - pad - ((s - lo) / (hi - lo)) * (hgt - 2 * pad);
   const path = points.map((p) => `${x(p.t).toFixed(1)},${y(p.s).toFixed(1)}`).join(" ");
   return svg("svg", { class: "chart", viewBox: `0 0 ${w} ${hgt}`, role: "img", "data-field": "reputation-chart" },
     svg("title", {}, "reputation over time"),
-    [0, NEUTRAL_SCORE, MAX_SCORE].map((s) => [
+    [...new Set([lo, NEUTRAL_SCORE, hi])].map((s) => [
       svg("line", { x1: pad, x2: w - pad, y1: y(s), y2: y(s), class: s === NEUTRAL_SCORE ? "neutral" : "grid" }),
-      svg("text", { x: 4, y: y(s) + 4, class: "axis" }, String(s)),
+      svg("text", { x: 2, y: y(s) + 4, class: "axis" }, String(s)),
     ]),
+    svg("text", { x: pad, y: hgt - 8, class: "axis" }, time({ iso: new Date(t0 * 1000).toISOString() })),
+    svg("text", { x: w - pad, y: hgt - 8, class: "axis end" }, "now"),
     svg("polyline", { points: path, class: "line" }),
     points.map((p) => svg("circle", { cx: x(p.t), cy: y(p.s), r: 3, class: "dot" }, svg("title", {}, p.label))));
 }
@@ -352,10 +362,10 @@ async function jobPage(page, id) {
           ["Batch", j.batch ? `${j.batch.jobCount} job(s) in a batch of ${j.batch.batchSize}, proof ${short(j.batch.proofHash)}` : "—", "batch"],
           ["Dispute", j.dispute ? `${title(j.dispute.status || "UNKNOWN")}, opened ${time(j.dispute.openedAt)}, rule by ${time(j.dispute.ruleBy)}` : "none", "dispute"],
         ]))),
-      section("Live events on this page",
+      section("Live events on this page", h("div", { "data-field": "live-events" },
         table(["Event", "State", "Block", "Transaction"], events.map((e) => h("tr", { class: e.reverted ? "reverted" : "" },
           h("td", {}, e.reverted ? `${e.event} (reverted)` : e.event), h("td", {}, e.state), h("td", {}, e.block), h("td", { class: "mono" }, short(e.txHash)))),
-          "None since the page opened.")),
+          "None since the page opened."))),
     ];
   };
 }
