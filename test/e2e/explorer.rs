@@ -24,6 +24,10 @@ use vouch_keeper::prover::JobTuple;
 use vouch_testkit::browser::{Browser, Page, artifacts_dir};
 use world::{JOB_DURATION, World, mined, model};
 
+/// What a host may register as its endpoint: shown as text, never run.
+const HOSTILE_ENDPOINT: &str =
+    "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>";
+
 /// A child process killed on drop.
 struct Proc(Child);
 
@@ -120,10 +124,10 @@ async fn explorer_shows_the_chain_and_follows_new_jobs_live_in_headless_chromium
     let browser = tokio::spawn(Browser::launch());
     let w = World::new().await;
     let c = w.deployment.contracts.clone();
-    // A second host, so the leaderboard ranks two.
+    // A second host, so the leaderboard ranks two; its endpoint is markup, which the page
+    // must show as text.
     let second = w.stranger;
-    w.join_as_host(second, "https://h2.vouch.example:8443")
-        .await;
+    w.join_as_host(second, HOSTILE_ENDPOINT).await;
 
     // Job 1 is proven (a real proof) and paid after the dispute window; job 2 is claimed and
     // expires (a slash and an Expiry); job 3 stays open.
@@ -360,6 +364,22 @@ async fn explorer_shows_the_chain_and_follows_new_jobs_live_in_headless_chromium
         json!(3)
     );
     page.screenshot(&shots.join("host.png"), true).await;
+
+    // The second host's page: its endpoint is text, no element was made of it.
+    page.eval(&format!(
+        "location.hash = {}",
+        js(&format!("#/host/{}", a(second)))
+    ))
+    .await;
+    wait_text(&mut page, "[data-field=address]", &a(second), within).await;
+    assert_eq!(text(&mut page, &field("endpoint")).await, HOSTILE_ENDPOINT);
+    assert_eq!(
+        page.eval(
+            "[document.querySelectorAll('main img, main script').length, typeof window.pwned]"
+        )
+        .await,
+        json!([0, "undefined"])
+    );
 
     // The paid job's page: every step reached, with the chain's values.
     page.eval(&format!("location.hash = '#/job/{paid}'")).await;

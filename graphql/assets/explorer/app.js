@@ -426,6 +426,7 @@ class Visit {
   }
 
   async load() {
+    if (!this.render) return;
     const n = ++this.loads;
     try {
       const nodes = await this.render();
