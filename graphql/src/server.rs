@@ -1,8 +1,8 @@
-//! The HTTP side: `GET /` (the explorer), `GET /graphql` (GraphiQL), `POST /graphql` (JSON), `GET /healthz`,
-//! `GET /metrics`; CORS, gzip, the body limit, the request timeout and the header and body read
-//! timeouts (the connection loop is hyper's, for its header read timeout). Stateless: every
-//! request opens its own read-only transaction, so any number of replicas can serve one
-//! database.
+//! The HTTP side: `GET /` (the explorer), `GET /graphql` (GraphiQL), `POST /graphql` (JSON),
+//! `GET /healthz`, `GET /metrics`; CORS, gzip, the body limit, the request timeout and the
+//! header and body read timeouts (the connection loop is hyper's, for its header read
+//! timeout). Stateless: every request opens its own read-only transaction, so any number of
+//! replicas can serve one database.
 
 use std::future::Future;
 use std::net::SocketAddr;
