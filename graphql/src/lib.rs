@@ -9,11 +9,13 @@
 //! | `loaders` | the DataLoaders that link objects to their neighbours in one query per page |
 //! | `schema/` | the query root and one file per domain |
 //! | `graphiql` | the GraphiQL page and its vendored scripts (no CDN) |
-//! | `server` | axum: `/graphql` (GraphiQL, POST, websocket), `/healthz`, `/metrics`, CORS, gzip |
+//! | `explorer` | the web explorer at `/`: its page, modules and stylesheet, embedded |
+//! | `server` | axum: `/` (explorer), `/graphql` (GraphiQL, POST, websocket), `/healthz`, `/metrics`, CORS, gzip |
 //! | `subscriptions/` | live events: the process's feed of committed events, the subscription root, the websocket protocols and caps |
 //! | `metrics` | the Prometheus counters of the server |
 
 pub mod context;
+pub mod explorer;
 pub mod graphiql;
 pub mod limits;
 pub mod loaders;

@@ -1,8 +1,8 @@
-//! The HTTP side: `GET /graphql` (GraphiQL), `POST /graphql` (JSON), `GET /healthz`,
-//! `GET /metrics`; CORS, gzip, the body limit, the request timeout and the header and body read
-//! timeouts (the connection loop is hyper's, for its header read timeout). Stateless: every
-//! request opens its own read-only transaction, so any number of replicas can serve one
-//! database.
+//! The HTTP side: `GET /` (the explorer), `GET /graphql` (GraphiQL), `POST /graphql` (JSON),
+//! `GET /healthz`, `GET /metrics`; CORS, gzip, the body limit, the request timeout and the
+//! header and body read timeouts (the connection loop is hyper's, for its header read
+//! timeout). Stateless: every request opens its own read-only transaction, so any number of
+//! replicas can serve one database.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -80,6 +80,11 @@ pub fn router(db: DatabaseConnection, cfg: ServeConfig, feed: Option<LiveFeed>) 
         live,
     });
     let mut router = Router::new()
+        .route("/", get(crate::explorer::index))
+        .route(
+            &format!("{}/{{name}}", crate::explorer::ASSET_PREFIX),
+            get(crate::explorer::asset),
+        )
         .route("/graphql", get(graphql_get).post(graphql))
         .route(
             &format!("{}/{{name}}", crate::graphiql::ASSET_PREFIX),

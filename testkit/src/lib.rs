@@ -1,8 +1,9 @@
 //! Helpers for tests across the workspace, so every test gets real, isolated parts:
 //! its own PostgreSQL database, its own SQLite file, the project's pinned anvil, and the real
-//! deploy script run against it.
+//! deploy script run against it; a headless Chromium for the browser tests.
 
 mod anvil;
+pub mod browser;
 mod databases;
 mod deploy;
 
