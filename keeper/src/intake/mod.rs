@@ -72,6 +72,17 @@ struct Inner {
 
 impl Intake {
     pub fn new(queue: Queue, chain: ChainView, signer: ResultSigner, config: IntakeConfig) -> Self {
+        Self::with_metrics(queue, chain, signer, config, Arc::default())
+    }
+
+    /// [`Intake::new`], counting into `metrics` (the keeper's one registry).
+    pub fn with_metrics(
+        queue: Queue,
+        chain: ChainView,
+        signer: ResultSigner,
+        config: IntakeConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 queue,
@@ -82,7 +93,7 @@ impl Intake {
                 max_body: config.max_body,
                 accepted: Notify::new(),
                 closed: AtomicBool::new(false),
-                metrics: Arc::default(),
+                metrics,
             }),
         }
     }
