@@ -184,7 +184,8 @@ async fn on_postgres_a_pending_batch_shows_submitted_and_a_restart_reconciles_it
     let jobs = world.many_claimed_jobs(16, "pg").await;
     let db = vouch_testkit::FreshPostgres::create().await;
     let mut cfg = config(&world, &db.url, prover.clone());
-    cfg.batch.max_wait = Duration::from_secs(1);
+    // All 16 arrive within it: one batch.
+    cfg.batch.max_wait = Duration::from_secs(5);
     cfg.shutdown_grace = Duration::ZERO;
     let keeper = Keeper::start(cfg).await.unwrap();
     // Blocks only when asked: the batch's transaction stays pending.
