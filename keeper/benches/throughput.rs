@@ -8,7 +8,7 @@
 //! `VOUCH_BENCH_SECS` (default 60): how long results are fed; the jobs/s is what was
 //! confirmed on chain in that window divided by it (ramp-up included). `VOUCH_BENCH_POSTERS`
 //! (default 16) concurrent intake clients. Jobs are created and claimed before the clock
-//! starts, many per block (automine off), on an anvil with `--prune-history`.
+//! starts, many per block (automine off), on an anvil with `--prune-history 256` (old states dropped: a long run stays fast).
 //! Results go to docs/benchmarks.md.
 
 #[path = "../tests/common/mod.rs"]
@@ -49,7 +49,7 @@ async fn run() {
     let secs = env_u64("VOUCH_BENCH_SECS", 60);
     let posters = env_u64("VOUCH_BENCH_POSTERS", 16) as usize;
     let anvil = alloy::node_bindings::Anvil::at(vouch_testkit::anvil_path())
-        .arg("--prune-history")
+        .args(["--prune-history", "256"])
         .spawn();
     let world = World::on(anvil).await;
     let prover = Arc::new(common::prover().await);
