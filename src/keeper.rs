@@ -10,11 +10,13 @@ use std::time::Duration;
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use tokio::signal::unix::{SignalKind, signal};
 use vouch_keeper::intake::DEFAULT_MAX_BODY;
 use vouch_keeper::prover::{Prover, ProverConfig};
-use vouch_keeper::queue::QueueError;
-use vouch_keeper::service::{Keeper, KeeperConfig, KeeperError, ServiceError};
+use vouch_keeper::queue::{QueueError, ResultState};
+use vouch_keeper::service::{Keeper, KeeperConfig, KeeperError, KeeperHandle, ServiceError};
 use vouch_keeper::signing::{self, SigningError};
 use vouch_keeper::watcher::WatcherConfig;
 
@@ -254,6 +256,9 @@ async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
         "keeper listening on http://{} (intake /v1/results, /healthz, /metrics)",
         keeper.addr()
     );
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| progress_line(&keeper));
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
     let failed = tokio::select! {
@@ -261,6 +266,10 @@ async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
         _ = term.recv() => None,
         failed = keeper.failed() => Some(failed),
     };
+    if let Some((task, bar)) = progress {
+        task.abort();
+        bar.finish_and_clear();
+    }
     tracing::info!("shutting down: refusing new results, finishing the batches in flight");
     let stopped = keeper.shutdown().await;
     if let Some(Err(e)) = failed {
@@ -268,6 +277,45 @@ async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     stopped?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// On a terminal, one line redrawn every second: the queue by state and the jobs landed per
+/// second (over the last ~10 s).
+fn progress_line(keeper: &KeeperHandle) -> (tokio::task::JoinHandle<()>, ProgressBar) {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .expect("a valid template"),
+    );
+    let queue = keeper.intake().queue().clone();
+    let shown = bar.clone();
+    let task = tokio::spawn(async move {
+        let mut rate = 0.0_f64;
+        let mut last: Option<(std::time::Instant, u64)> = None;
+        loop {
+            if let Ok(depth) = queue.depth().await {
+                let n = |s: ResultState| depth.get(&s).copied().unwrap_or(0);
+                let landed = n(ResultState::Confirmed);
+                let now = std::time::Instant::now();
+                if let Some((at, before)) = last {
+                    let dt = now.duration_since(at).as_secs_f64().max(1e-3);
+                    let current = landed.saturating_sub(before) as f64 / dt;
+                    rate = 0.9 * rate + 0.1 * current;
+                }
+                last = Some((now, landed));
+                shown.set_message(format!(
+                    "queued {}  proving {}  submitted {}  landed {landed}  failed {}  {rate:.1} jobs/s",
+                    n(ResultState::Accepted),
+                    n(ResultState::Proving),
+                    n(ResultState::Submitted),
+                    n(ResultState::Failed),
+                ));
+            }
+            shown.tick();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    (task, bar)
 }
 
 async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {

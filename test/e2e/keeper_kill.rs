@@ -259,9 +259,14 @@ async fn sigkill_at_random_moments_loses_nothing_and_completes_every_job_once() 
     let mut unanswered: BTreeSet<usize> = (0..N).collect();
     let base = format!("http://127.0.0.1:{port}");
 
+    let mut watch: Option<Queue> = None;
+    let mut mid_batch = 0;
     for _ in 0..KILLS {
         let mut keeper = KeeperProcess::spawn(&world, &db, port, 300, &log);
         keeper.ready().await;
+        if watch.is_none() {
+            watch = Some(Queue::open(&db).await.unwrap());
+        }
         // The client posts what it has no 202 for, a few at a time, until the kill.
         let kill_at = Instant::now() + Duration::from_millis(150 + rng.below(1500));
         while !unanswered.is_empty() && Instant::now() < kill_at {
@@ -270,6 +275,10 @@ async fn sigkill_at_random_moments_loses_nothing_and_completes_every_job_once() 
         let now = Instant::now();
         if now < kill_at {
             tokio::time::sleep(kill_at - now).await;
+        }
+        let depth = watch.as_ref().unwrap().depth().await.unwrap();
+        if depth[&ResultState::Proving] + depth[&ResultState::Submitted] > 0 {
+            mid_batch += 1;
         }
         keeper.signal("KILL");
         assert_eq!(
@@ -342,7 +351,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_completes_every_job_once() 
     let depth = queue.depth().await.unwrap();
     assert_eq!(depth[&ResultState::Confirmed], N as u64);
     eprintln!(
-        "{KILLS} kills, {} proof transactions, {:.1} s",
+        "{KILLS} kills ({mid_batch} with a batch in flight), {} proof transactions, {:.1} s",
         txs.len(),
         started.elapsed().as_secs_f64()
     );
