@@ -165,7 +165,7 @@ pub async fn run(args: DeployArgs) -> anyhow::Result<ExitCode> {
 fn load_signer(args: &DeployArgs) -> anyhow::Result<PrivateKeySigner> {
     if let Some(key) = &args.private_key {
         // Never echo the key: the message says what is wrong with it, not what it is.
-        return match key.trim().parse::<PrivateKeySigner>() {
+        return match vouch_keeper::signing::key_from_hex(key) {
             Ok(signer) => Ok(signer),
             Err(_) => bad_input!(
                 "the private key (--private-key / VOUCH_PRIVATE_KEY) is not a 32-byte hex secp256k1 key"
@@ -180,17 +180,13 @@ fn load_signer(args: &DeployArgs) -> anyhow::Result<PrivateKeySigner> {
             path.display()
         ),
     };
-    match PrivateKeySigner::decrypt_keystore(path, password) {
+    match vouch_keeper::signing::key_from_keystore(path, &password) {
         Ok(signer) => Ok(signer),
-        Err(e) => bad_input!(
-            "cannot open the keystore {}: {} (check the file and VOUCH_KEYSTORE_PASSWORD)",
+        Err(vouch_keeper::signing::SigningError::Keystore { reason, .. }) => bad_input!(
+            "cannot open the keystore {}: {reason} (check the file and VOUCH_KEYSTORE_PASSWORD)",
             path.display(),
-            match e {
-                alloy::signers::local::LocalSignerError::EthKeystoreError(_) =>
-                    "wrong password or not a keystore".to_string(),
-                other => other.to_string(),
-            }
         ),
+        Err(e) => bad_input!("{e}"),
     }
 }
 

@@ -4,22 +4,28 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use tokio::signal::unix::{SignalKind, signal};
-use vouch_keeper::chain::ChainView;
-use vouch_keeper::intake::{DEFAULT_MAX_BODY, Intake, IntakeConfig};
-use vouch_keeper::queue::{Queue, QueueError};
-use vouch_keeper::service::{self, ServiceError};
-use vouch_keeper::signing::{self, ResultSigner, SigningError};
+use vouch_keeper::intake::DEFAULT_MAX_BODY;
+use vouch_keeper::prover::{Prover, ProverConfig};
+use vouch_keeper::queue::{QueueError, ResultState};
+use vouch_keeper::service::{Keeper, KeeperConfig, KeeperError, KeeperHandle, ServiceError};
+use vouch_keeper::signing::{self, SigningError};
+use vouch_keeper::watcher::WatcherConfig;
 
 use crate::{BadInput, bad_input};
 
 #[derive(Debug, Subcommand)]
 pub enum KeeperCommand {
-    /// Serve the intake API (results in, signatures out) with /healthz and /metrics.
+    /// Run the keeper: the intake API (results in, signatures out), /healthz and /metrics, the
+    /// pipeline that proves accepted results and lands them on chain, and the watcher.
     Run(RunArgs),
     /// Submit one result to a running keeper and print its signed reply.
     Submit(SubmitArgs),
@@ -81,6 +87,33 @@ pub struct RunArgs {
     /// Largest intake request body, bytes
     #[arg(long, env = "VOUCH_MAX_BODY", value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
+    /// Longest a result waits for its batch to fill, milliseconds
+    #[arg(
+        long,
+        env = "VOUCH_BATCH_WAIT_MS",
+        value_name = "MS",
+        default_value_t = 2000
+    )]
+    batch_wait_ms: u64,
+    /// Blocks a proof transaction needs on top (its own included) before it counts as landed
+    #[arg(
+        long,
+        env = "VOUCH_CONFIRMATIONS",
+        value_name = "N",
+        default_value_t = 1
+    )]
+    confirmations: u64,
+    /// How often receipts and the chain head are polled, milliseconds
+    #[arg(
+        long,
+        env = "VOUCH_TX_POLL_MS",
+        value_name = "MS",
+        default_value_t = 500
+    )]
+    tx_poll_ms: u64,
+    /// Send a heartbeat when the last one on chain is this many seconds old [default: never]
+    #[arg(long, env = "VOUCH_HEARTBEAT_SECS", value_name = "SECS")]
+    heartbeat_secs: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -186,50 +219,103 @@ async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let database = database_url(&args)?;
-    let queue = match Queue::open(&database).await {
-        Ok(queue) => queue,
-        Err(e @ QueueError::UnsupportedUrl { .. }) => {
+    let prover_config = ProverConfig::from_env()
+        .map_err(|e| BadInput(format!("{e} (VOUCH_PROVER_* / VOUCH_PYTHON)")))?;
+    let prover = match Prover::load(prover_config).await {
+        Ok(prover) => Arc::new(prover),
+        Err(e) => bad_input!(
+            "cannot start the prover: {e}; run `bash script/setup.sh` (or `vouch proof setup`) first"
+        ),
+    };
+    let mut config = KeeperConfig::new(provider, deployment, key, database, prover);
+    if let Some(host) = args.host {
+        config.host = host;
+    }
+    config.listen = args.listen;
+    config.token = args.token.clone();
+    config.max_body = args.max_body;
+    config.batch.max_wait = Duration::from_millis(args.batch_wait_ms);
+    config.tx.confirmations = args.confirmations.max(1);
+    config.tx.poll = Duration::from_millis(args.tx_poll_ms.max(10));
+    config.watcher = WatcherConfig::new(config.host);
+    config.watcher.heartbeat_every = args.heartbeat_secs.map(Duration::from_secs);
+    let mut keeper = match Keeper::start(config).await {
+        Ok(keeper) => keeper,
+        Err(KeeperError::Service(e @ ServiceError::Listen { .. })) => {
+            bad_input!("{e}; pass a free address with --listen / VOUCH_LISTEN")
+        }
+        Err(KeeperError::Queue(e @ QueueError::UnsupportedUrl { .. })) => {
             bad_input!("{e} (--database / VOUCH_DATABASE)")
         }
-        Err(e) => {
+        Err(KeeperError::Queue(e)) => {
             bad_input!("cannot open the queue database: {e}; check --database / VOUCH_DATABASE")
         }
+        Err(e) => return Err(e.into()),
     };
-    let recovered = queue.recover().await?;
-    let signer = ResultSigner::new(key, deployment.chain_id, deployment.contracts.slashing);
-    let host = args.host.unwrap_or(signer.address());
-    tracing::info!(operator = %signer.address(), %host, recovered, "keeper starting");
-    let chain = ChainView::new(provider, deployment);
-    let intake = Intake::new(
-        queue,
-        chain,
-        signer,
-        IntakeConfig {
-            host,
-            token: args.token.clone(),
-            max_body: args.max_body,
-        },
+    println!(
+        "keeper listening on http://{} (intake /v1/results, /healthz, /metrics)",
+        keeper.addr()
     );
-    let listener = match service::bind(args.listen).await {
-        Ok(listener) => listener,
-        Err(e) => bad_input!("{e}; pass a free address with --listen / VOUCH_LISTEN"),
-    };
-    let addr = listener.local_addr()?;
-    println!("keeper listening on http://{addr} (intake /v1/results, /healthz, /metrics)");
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| progress_line(&keeper));
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
-    let stop = async move {
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        tracing::info!("shutting down: refusing new results, finishing requests in flight");
+    let failed = tokio::select! {
+        _ = int.recv() => None,
+        _ = term.recv() => None,
+        failed = keeper.failed() => Some(failed),
     };
-    match service::serve(listener, intake, stop).await {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e @ ServiceError::Listen { .. }) => Err(BadInput(e.to_string()).into()),
-        Err(e) => Err(e.into()),
+    if let Some((task, bar)) = progress {
+        task.abort();
+        bar.finish_and_clear();
     }
+    tracing::info!("shutting down: refusing new results, finishing the batches in flight");
+    let stopped = keeper.shutdown().await;
+    if let Some(Err(e)) = failed {
+        return Err(e.into());
+    }
+    stopped?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// On a terminal, one line redrawn every second: the queue by state and the jobs landed per
+/// second (over the last ~10 s).
+fn progress_line(keeper: &KeeperHandle) -> (tokio::task::JoinHandle<()>, ProgressBar) {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .expect("a valid template"),
+    );
+    let queue = keeper.intake().queue().clone();
+    let shown = bar.clone();
+    let task = tokio::spawn(async move {
+        let mut rate = 0.0_f64;
+        let mut last: Option<(std::time::Instant, u64)> = None;
+        loop {
+            if let Ok(depth) = queue.depth().await {
+                let n = |s: ResultState| depth.get(&s).copied().unwrap_or(0);
+                let landed = n(ResultState::Confirmed);
+                let now = std::time::Instant::now();
+                if let Some((at, before)) = last {
+                    let dt = now.duration_since(at).as_secs_f64().max(1e-3);
+                    let current = landed.saturating_sub(before) as f64 / dt;
+                    rate = 0.9 * rate + 0.1 * current;
+                }
+                last = Some((now, landed));
+                shown.set_message(format!(
+                    "queued {}  proving {}  submitted {}  landed {landed}  failed {}  {rate:.1} jobs/s",
+                    n(ResultState::Accepted),
+                    n(ResultState::Proving),
+                    n(ResultState::Submitted),
+                    n(ResultState::Failed),
+                ));
+            }
+            shown.tick();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    (task, bar)
 }
 
 async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {

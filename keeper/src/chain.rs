@@ -65,6 +65,8 @@ pub struct JobView {
     pub operator: Address,
     pub status: JobStatus,
     pub deadline: u64,
+    /// When the job was completed on chain (unix seconds), 0 while it is not.
+    pub completed_at: u64,
     pub model_hash: B256,
     pub input_hash: B256,
     pub output_hash: B256,
@@ -120,6 +122,7 @@ impl ChainView {
             operator: job.operator,
             status: JobStatus::from_u8(job.status as u8),
             deadline: job.deadline.to::<u64>(),
+            completed_at: job.completedAt.to::<u64>(),
             model_hash: job.modelHash,
             input_hash: job.inputHash,
             output_hash: job.outputHash,

@@ -8,12 +8,15 @@
 //! [`intake`] takes results over HTTP, checks them against the chain ([`chain`]), signs them
 //! ([`signing`]) and makes them durable in [`queue`] before it replies (docs/keeper.md).
 //! [`host`] holds the host's own operations (keys, stake, registration, payments, status) and
-//! [`watcher`] its chores on chain (claims, heartbeats, expiries, alerts).
+//! [`watcher`] its chores on chain (claims, heartbeats, expiries, alerts). [`pipeline`] carries
+//! accepted results through batcher, prover and transaction manager to the chain, and
+//! [`service`] runs all of it as one embeddable keeper ([`service::Keeper::start`]).
 
 pub mod batcher;
 pub mod chain;
 pub mod intake;
 pub mod metrics;
+pub mod pipeline;
 pub mod prover;
 pub mod host;
 pub mod queue;

@@ -1,6 +1,7 @@
-//! The keeper as a service: the intake API together with the operations endpoints on one
-//! listener, served until a shutdown signal, after which intake refuses new results and the
-//! server drains the requests in flight.
+//! The keeper as a service: [`Keeper::start`] runs one host's keeper (the intake API with the
+//! operations endpoints on one listener, the [`Pipeline`] from accepted results to on-chain
+//! completions, and the [`Watcher`]) until [`KeeperHandle::shutdown`]. Several keepers may run
+//! in one process, sharing one prover. Process concerns (signals, arguments) stay in the binary.
 //!
 //! - `GET /healthz`: 200 `{"status":"ok", ...}` when the queue database and the chain answer,
 //!   503 with the failing part otherwise.
@@ -8,6 +9,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::DynProvider;
+use alloy::signers::local::PrivateKeySigner;
+use vouch_bindings::Deployment;
 
 use axum::Json;
 use axum::Router;
@@ -17,7 +26,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::intake::{self, Intake};
+use crate::batcher::BatchPolicy;
+use crate::chain::ChainView;
+use crate::host::{Chain, HostError};
+use crate::intake::{self, Intake, IntakeConfig};
+use crate::metrics::Metrics;
+pub use crate::pipeline::{Pipeline, Reconciled, Step, StepError};
+use crate::prover::Prover;
+use crate::queue::{Queue, QueueError};
+use crate::signing::ResultSigner;
+use crate::tx::{TxConfig, TxError, TxManager};
+use crate::watcher::{Watcher, WatcherConfig, WatcherHandle};
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -105,172 +124,238 @@ async fn metrics(State(intake): State<Intake>) -> Response {
     }
 }
 
-/// The way from `accepted` to `confirmed`: the batcher picks jobs, the prover proves them in
-/// one batch proof, the transaction manager lands it, and the queue records each step.
-pub struct Pipeline {
-    pub queue: crate::queue::Queue,
-    pub prover: std::sync::Arc<crate::prover::Prover>,
-    pub tx: crate::tx::TxManager,
-    pub policy: crate::batcher::BatchPolicy,
-    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+/// Everything one keeper needs: the chain, the operator key, the host, the queue database, the
+/// listen address, the shared prover and the policies. [`KeeperConfig::new`] gives defaults.
+pub struct KeeperConfig {
+    /// A provider without a wallet (the transaction manager signs itself).
+    pub provider: DynProvider,
+    pub deployment: Deployment,
+    /// The operator key: signs results (EIP-712) and sends the proof transactions.
+    pub key: PrivateKeySigner,
+    /// The host whose claimed jobs this keeper serves.
+    pub host: Address,
+    /// `sqlite://FILE` or `postgres://...`.
+    pub database: String,
+    /// Where intake, `/healthz` and `/metrics` listen (port 0: any free port).
+    pub listen: SocketAddr,
+    pub token: Option<String>,
+    pub max_body: usize,
+    /// The prover; several keepers in one process may share one pool.
+    pub prover: Arc<Prover>,
+    pub batch: BatchPolicy,
+    pub tx: TxConfig,
+    /// The watcher's chores (alerts only by default).
+    pub watcher: WatcherConfig,
+    /// How often the pipeline looks at the queue when nothing wakes it.
+    pub poll: Duration,
+    /// Batches proven or landing at once.
+    pub max_in_flight: usize,
+    /// How long a shutdown waits for the batches in flight before parking them.
+    pub shutdown_grace: Duration,
+    /// How long a start waits for our own pending transactions before reconciling.
+    pub reconcile_wait: Duration,
 }
 
-/// What one [`Pipeline::step`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Step {
-    /// Jobs completed on chain by this step's transaction.
-    pub confirmed: usize,
-    /// Jobs found completed already (by an earlier transaction) and marked confirmed.
-    pub already_done: usize,
-    /// Jobs marked failed (deadline passed, or can no longer complete on chain).
-    pub failed: usize,
-    /// The landed transaction, if one was sent.
-    pub tx_hash: Option<alloy::primitives::B256>,
-}
-
-/// Why a step could not finish; its jobs are back in `accepted` and are retried.
-#[derive(Debug, thiserror::Error)]
-pub enum StepError {
-    #[error(transparent)]
-    Queue(#[from] crate::queue::QueueError),
-    #[error("proving failed: {0}")]
-    Prove(#[from] crate::prover::ProverError),
-    #[error("landing the proof failed: {0}")]
-    Tx(#[from] crate::tx::TxError),
-}
-
-impl Pipeline {
-    /// One round: fail what expired, pick a batch (or nothing), prove it, land it, record it.
-    #[tracing::instrument(name = "pipeline_step", skip_all)]
-    pub async fn step(&self, now: u64) -> std::result::Result<Step, StepError> {
-        use crate::batcher::{PendingJob, expired, next_batch};
-        use crate::queue::ResultState;
-        let mut step = Step::default();
-        let pending = self.queue.in_state(ResultState::Accepted, 100_000).await?;
-        let jobs: Vec<PendingJob> = pending
-            .iter()
-            .map(|r| PendingJob {
-                job_id: r.job_id,
-                deadline: r.deadline,
-                accepted_at: r.accepted_at,
-            })
-            .collect();
-        let late = expired(&jobs, now);
-        if !late.is_empty() {
-            let reason = "the deadline passed before the result could be proven";
-            step.failed += self
-                .queue
-                .set_state(&late, ResultState::Failed, None, Some(reason))
-                .await? as usize;
+impl KeeperConfig {
+    /// Defaults: the key's address as the host, 127.0.0.1:8100, no token, 64 KiB bodies,
+    /// batches after 2 s or when full, the transaction manager's defaults, alerts only.
+    pub fn new(
+        provider: DynProvider,
+        deployment: Deployment,
+        key: PrivateKeySigner,
+        database: String,
+        prover: Arc<Prover>,
+    ) -> Self {
+        let host = key.address();
+        KeeperConfig {
+            provider,
+            deployment,
+            key,
+            host,
+            database,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8100)),
+            token: None,
+            max_body: intake::DEFAULT_MAX_BODY,
+            batch: BatchPolicy::new(Duration::from_secs(2), Duration::from_secs(60)),
+            prover,
+            tx: TxConfig::default(),
+            watcher: WatcherConfig::new(host),
+            poll: Duration::from_millis(250),
+            max_in_flight: 2,
+            shutdown_grace: Duration::from_secs(30),
+            reconcile_wait: Duration::from_secs(30),
         }
-        let Some(ids) = next_batch(&jobs, now, &self.policy) else {
-            return Ok(step);
+    }
+}
+
+/// Why a keeper could not start or stopped with an error. No variant carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeeperError {
+    #[error("cannot open the queue: {0}")]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the transaction manager cannot start: {0}")]
+    Tx(#[from] TxError),
+    #[error("reconciling the results in flight failed: {0}")]
+    Reconcile(#[from] StepError),
+    #[error("the watcher cannot start: {0}")]
+    Watcher(#[from] HostError),
+    #[error("a keeper task ended abnormally: {0}")]
+    Task(String),
+}
+
+/// A running keeper: intake and the operations endpoints, the pipeline and the watcher.
+pub struct KeeperHandle {
+    addr: SocketAddr,
+    intake: Intake,
+    reconciled: Reconciled,
+    stop: tokio::sync::watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<Result<()>>>,
+    pipeline: tokio::task::JoinHandle<()>,
+    watcher: WatcherHandle,
+}
+
+/// The keeper as a library: [`Keeper::start`] runs one host's keeper on the current runtime.
+pub struct Keeper;
+
+impl Keeper {
+    /// Opens the queue, reconciles what a previous run left in flight against the chain,
+    /// binds the listener, and starts the server, the pipeline and the watcher.
+    pub async fn start(config: KeeperConfig) -> std::result::Result<KeeperHandle, KeeperError> {
+        let metrics = Arc::new(Metrics::default());
+        let queue = Queue::open(&config.database).await?;
+        let chain = ChainView::new(config.provider.clone(), config.deployment.clone());
+        let wallet = EthereumWallet::from(config.key.clone());
+        let tx = TxManager::new(
+            config.provider.clone(),
+            wallet,
+            config.deployment.clone(),
+            config.tx.clone(),
+        )
+        .await?;
+        let pipeline = Arc::new(Pipeline {
+            queue: queue.clone(),
+            prover: config.prover.clone(),
+            tx: tx.clone(),
+            chain: chain.clone(),
+            policy: config.batch.clone(),
+            metrics: metrics.clone(),
+            max_in_flight: config.max_in_flight,
+        });
+        let reconciled = pipeline.reconcile(config.reconcile_wait).await?;
+        let signer = ResultSigner::new(
+            config.key.clone(),
+            config.deployment.chain_id,
+            config.deployment.contracts.slashing,
+        );
+        let intake = Intake::with_metrics(
+            queue,
+            chain,
+            signer,
+            IntakeConfig {
+                host: config.host,
+                token: config.token.clone(),
+                max_body: config.max_body,
+            },
+            metrics.clone(),
+        );
+        let listener = bind(config.listen).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServiceError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let host_chain = Chain::new(config.provider.clone(), config.deployment.clone());
+        let watcher = Watcher::new(config.watcher.clone(), host_chain, tx)
+            .await?
+            .with_metrics(metrics)
+            .start(until_stopped(stopped.clone()));
+        let server = tokio::spawn(serve(
+            listener,
+            intake.clone(),
+            until_stopped(stopped.clone()),
+        ));
+        let pipeline = tokio::spawn(pipeline.run(
+            intake.clone(),
+            config.poll,
+            config.shutdown_grace,
+            until_stopped(stopped),
+        ));
+        tracing::info!(%addr, host = %config.host, operator = %config.key.address(), ?reconciled, "keeper started");
+        Ok(KeeperHandle {
+            addr,
+            intake,
+            reconciled,
+            stop,
+            server: Some(server),
+            pipeline,
+            watcher,
+        })
+    }
+}
+
+/// Resolves once `stop` says true (or its sender is gone).
+async fn until_stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+impl KeeperHandle {
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Intake (its queue, chain view and metrics).
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// The keeper's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        self.intake.metrics()
+    }
+
+    /// What the start found in flight from a previous run and how it settled it.
+    pub fn reconciled(&self) -> &Reconciled {
+        &self.reconciled
+    }
+
+    /// The watcher's statistics so far.
+    pub fn watcher_stats(&self) -> crate::watcher::WatcherStats {
+        self.watcher.stats()
+    }
+
+    /// Resolves when the server stopped by itself (it failed); a running keeper never does.
+    /// Call [`KeeperHandle::shutdown`] after it to stop the rest.
+    pub async fn failed(&mut self) -> std::result::Result<(), KeeperError> {
+        let Some(server) = self.server.as_mut() else {
+            return std::future::pending().await;
         };
-        let tuples: Vec<crate::prover::JobTuple> = ids
-            .iter()
-            .filter_map(|id| pending.iter().find(|r| r.job_id == *id))
-            .map(|r| crate::prover::JobTuple {
-                job_id: r.job_id,
-                model_hash: r.model_hash,
-                input_hash: r.input_hash,
-                output_hash: r.output_hash,
-            })
-            .collect();
-        self.queue
-            .set_state(&ids, ResultState::Proving, None, None)
-            .await?;
-        let started = std::time::Instant::now();
-        let proof = match self.prover.prove(&tuples).await {
-            Ok(proof) => proof,
-            Err(e) => {
-                self.metrics.failure("prove");
-                self.queue
-                    .set_state(&ids, ResultState::Accepted, None, None)
-                    .await?;
-                return Err(e.into());
-            }
-        };
-        self.metrics.proof(tuples.len(), started.elapsed());
-        self.queue
-            .set_state(&ids, ResultState::Submitted, None, None)
-            .await?;
-        let sent = std::time::Instant::now();
-        match self.tx.land_proof(&proof).await {
-            Ok(landed) => {
-                self.queue
-                    .set_state(&ids, ResultState::Confirmed, Some(landed.tx_hash), None)
-                    .await?;
-                self.metrics
-                    .transaction(ids.len(), landed.gas_used, sent.elapsed());
-                step.confirmed = ids.len();
-                step.tx_hash = Some(landed.tx_hash);
-                Ok(step)
-            }
-            Err(crate::tx::TxError::JobsChanged { done, gone }) => {
-                // Completed by an earlier transaction (ours, before a crash) or by no one
-                // any more: record that; the rest goes back to be proven again.
-                self.queue
-                    .set_state(
-                        &done,
-                        ResultState::Confirmed,
-                        None,
-                        Some("completed on chain by an earlier transaction"),
-                    )
-                    .await?;
-                self.queue
-                    .set_state(&gone, ResultState::Failed, None, Some("the job can no longer complete on chain (expired, cancelled or unknown)"))
-                    .await?;
-                let rest: Vec<_> = ids
-                    .iter()
-                    .filter(|id| !done.contains(id) && !gone.contains(id))
-                    .copied()
-                    .collect();
-                self.queue
-                    .set_state(&rest, ResultState::Accepted, None, None)
-                    .await?;
-                step.already_done = done.len();
-                step.failed += gone.len();
-                Ok(step)
-            }
-            Err(e) => {
-                self.metrics.failure("tx");
-                self.queue
-                    .set_state(&ids, ResultState::Accepted, None, None)
-                    .await?;
-                Err(e.into())
-            }
+        let outcome = server.await;
+        self.server = None;
+        match outcome {
+            Ok(r) => r.map_err(Into::into),
+            Err(e) => Err(KeeperError::Task(e.to_string())),
         }
     }
 
-    /// Steps until `stop` resolves, waking on new results or every `poll`. A batch in flight
-    /// is finished before stopping (the step is never cut in the middle: a cut would only
-    /// leave rows for [`crate::queue::Queue::recover`], but finishing is cheaper).
-    pub async fn run(
-        self,
-        intake: Intake,
-        poll: std::time::Duration,
-        stop: impl Future<Output = ()>,
-    ) {
-        tokio::pin!(stop);
-        loop {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let busy = match self.step(now).await {
-                Ok(step) => step.confirmed + step.already_done > 0,
-                Err(e) => {
-                    tracing::warn!(error = %e, "pipeline step failed; its jobs will be retried");
-                    false
-                }
-            };
-            if busy {
-                continue;
-            }
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = intake.accepted() => {}
-                _ = tokio::time::sleep(poll) => {}
-            }
-        }
+    /// Graceful shutdown: intake refuses new results and finishes the requests in flight, the
+    /// pipeline starts no batch and finishes (or, after the grace period, parks) the ones in
+    /// flight, the watcher ends its tick. Returns when all of it has stopped.
+    pub async fn shutdown(self) -> std::result::Result<(), KeeperError> {
+        let _ = self.stop.send(true);
+        let task = |e: tokio::task::JoinError| KeeperError::Task(e.to_string());
+        let pipeline = self.pipeline.await.map_err(task);
+        let watcher = self.watcher.task.await.map_err(task);
+        let server = match self.server {
+            Some(server) => server.await.map_err(task)?.map_err(KeeperError::from),
+            None => Ok(()),
+        };
+        pipeline?;
+        watcher?;
+        server
     }
 }

@@ -127,19 +127,27 @@ fn result(job_id: B256, output_hash: B256) -> typed::Result {
     }
 }
 
-/// A private key from 64 hex digits (`0x` optional).
+/// A private key from 64 hex digits (`0x` optional). The one parser is
+/// [`crate::host::wallet::key_from_hex`]; this maps its error.
 pub fn key_from_hex(hex: &str) -> Result<PrivateKeySigner> {
-    hex.trim()
-        .parse::<PrivateKeySigner>()
-        .map_err(|_| SigningError::BadPrivateKey)
+    crate::host::wallet::key_from_hex(hex).map_err(|_| SigningError::BadPrivateKey)
 }
 
-/// A private key from an encrypted (Web3 secret storage) keystore file.
+/// A private key from an encrypted (Web3 secret storage) keystore file. The one loader is
+/// [`crate::host::wallet::load_keystore`]; this says in `reason` why it failed, never with
+/// the key or the password.
 pub fn key_from_keystore(path: &Path, password: &str) -> Result<PrivateKeySigner> {
-    PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| SigningError::Keystore {
+    use crate::host::HostError;
+    let secret = crate::host::Secret::new(password);
+    crate::host::wallet::load_keystore(path, &secret).map_err(|e| SigningError::Keystore {
         path: path.to_path_buf(),
-        // eth-keystore's messages name the failure (MAC mismatch, I/O), never the key.
-        reason: e.to_string(),
+        reason: match e {
+            HostError::NoKeystore { .. } => "no such file".into(),
+            HostError::WrongPassword { .. } => "wrong password".into(),
+            HostError::BadKeystore { .. } => "not a keystore (an encrypted JSON key)".into(),
+            HostError::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        },
     })
 }
 

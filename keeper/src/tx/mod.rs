@@ -181,6 +181,17 @@ impl TxManager {
     /// sent and [`TxError::JobsChanged`] says which (re-proving the rest is the caller's job).
     /// A revert is found by a pre-flight `eth_call` and decoded ([`TxError::Reverted`]).
     pub async fn land_proof(&self, proof: &Proof) -> Result<Landed> {
+        self.land_proof_reporting(proof, None).await
+    }
+
+    /// [`TxManager::land_proof`], also sending the hash of every version broadcast (the first,
+    /// replacements, resubmissions) on `sent` as soon as the node took it, so the caller can
+    /// record "submitted with this hash" while the transaction is still on its way.
+    pub async fn land_proof_reporting(
+        &self,
+        proof: &Proof,
+        sent: Option<&tokio::sync::mpsc::UnboundedSender<B256>>,
+    ) -> Result<Landed> {
         let span = tracing::info_span!(
             "land_proof",
             batch_size = proof.batch_size,
@@ -210,7 +221,10 @@ impl TxManager {
                         gone: seen.gone,
                     });
                 }
-                match self.attempt(&request, gas_limit, resubmissions).await? {
+                match self
+                    .attempt(&request, gas_limit, resubmissions, sent)
+                    .await?
+                {
                     Attempt::Landed(landed) => return Ok(landed),
                     Attempt::Lost => resubmissions += 1,
                 }
@@ -242,7 +256,7 @@ impl TxManager {
             };
             let mut resubmissions = 0;
             loop {
-                match self.attempt(&request, gas_limit, resubmissions).await? {
+                match self.attempt(&request, gas_limit, resubmissions, None).await? {
                     Attempt::Landed(landed) => return Ok(landed),
                     Attempt::Lost => resubmissions += 1,
                 }
@@ -260,7 +274,14 @@ impl TxManager {
         request: &TransactionRequest,
         gas_limit: u64,
         resubmissions: u32,
+        sent: Option<&tokio::sync::mpsc::UnboundedSender<B256>>,
     ) -> Result<Attempt> {
+        // The receiver may be gone (the caller stopped listening): that is not our failure.
+        let report = |hash: B256| {
+            if let Some(sent) = sent {
+                let _ = sent.send(hash);
+            }
+        };
         let inner = &self.inner;
         let cfg = &inner.config;
         let backoff = &cfg.backoff;
@@ -295,7 +316,7 @@ impl TxManager {
         let mut flight = InFlight::new(request.clone(), gas_limit, inner.chain_id, first);
         tracing::info!(nonce, hash = %flight.latest().hash, max_fee = fees.max_fee_per_gas, tip = fees.max_priority_fee_per_gas, "sending");
         match broadcast::broadcast(&inner.provider, flight.latest(), backoff).await {
-            Ok(Sent::Accepted | Sent::AlreadyKnown) => {}
+            Ok(Sent::Accepted | Sent::AlreadyKnown) => report(flight.latest().hash),
             Ok(Sent::NonceTooLow) => {
                 // Someone else (another process with this key) used the nonce: resync, resend.
                 tracing::warn!(nonce, "nonce already used; resynchronising from the chain");
@@ -422,7 +443,10 @@ impl TxManager {
                     Some(next) => {
                         tracing::info!(nonce, old = %flight.latest().hash, new = %next.hash, max_fee = next.fees.max_fee_per_gas, tip = next.fees.max_priority_fee_per_gas, "replacing a stuck transaction");
                         match broadcast::broadcast(&inner.provider, &next, backoff).await? {
-                            Sent::Accepted | Sent::AlreadyKnown => flight.push(next),
+                            Sent::Accepted | Sent::AlreadyKnown => {
+                                report(next.hash);
+                                flight.push(next)
+                            }
                             // The pool wants more: count the version, bump again next round.
                             Sent::Underpriced => flight.push(next),
                             Sent::NonceTooLow => {} // a version was mined: the next round finds it

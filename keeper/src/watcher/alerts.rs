@@ -1,6 +1,7 @@
 //! Alerts: this host disputed (a renter opened a dispute on one of its jobs), slashed (any
 //! reason), or its active stake below the registry's minimum (it can then claim nothing).
-//! Each is a `warn` line and one increment of `vouch_watcher_alerts_total{kind}`.
+//! Each is a `warn` line and one increment of `vouch_watcher_alerts_total{kind}` on the
+//! keeper's [`Metrics`](crate::metrics::Metrics).
 
 use alloy::primitives::U256;
 use vouch_bindings::contracts::JobMarketplace;
@@ -38,7 +39,7 @@ fn raise(w: &Watcher, alert: Alert) {
             "ALERT: active stake is below the minimum; the host cannot claim jobs until it stakes more"
         ),
     }
-    metrics::counter!("vouch_watcher_alerts_total", "kind" => alert.kind()).increment(1);
+    w.metrics.alerts.increment(alert.kind());
     w.record(|s| s.alerts.push(alert));
 }
 

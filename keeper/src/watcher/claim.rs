@@ -24,7 +24,7 @@ pub(super) async fn claim_offers(w: &mut Watcher, now: u64) {
         match claim_one(w, id, offer.model_hash).await {
             Ok(true) => {
                 tracing::info!(job = %id, "claimed job");
-                metrics::counter!("vouch_watcher_claims_total").increment(1);
+                w.metrics.watcher_claims.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 w.record(|s| s.claimed.push(id));
             }
             Ok(false) => {}

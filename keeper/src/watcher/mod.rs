@@ -7,7 +7,8 @@
 //! `vouch_watcher_alerts_total{kind}`, when this host is disputed, slashed or its active stake
 //! drops below the minimum. Every transaction goes through the keeper's
 //! [`TxManager`](crate::host::TxManager). [`Watcher::spawn`] runs it until a shutdown future
-//! resolves.
+//! resolves. Its counters go to the keeper's [`Metrics`] (one registry, exported at the
+//! keeper's `/metrics`): give it the keeper's with [`Watcher::with_metrics`].
 
 pub mod alerts;
 pub mod claim;
@@ -30,6 +31,7 @@ pub use policy::{ClaimPolicy, Offer, Verdict};
 use crate::host::chain::{Chain, address_topic};
 use crate::host::{HostError, Result};
 use crate::host::TxManager;
+use crate::metrics::Metrics;
 
 /// expireJob's gas limit. Its estimate depends on the block's clock (before the deadline the
 /// call reverts cheaply; after it, it refunds, records reputation and slashes), so an estimate
@@ -101,6 +103,7 @@ pub struct Watcher {
     /// Whether the low-stake alert is raised (it fires once per drop below the minimum).
     stake_low: bool,
     stats: Arc<Mutex<WatcherStats>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Watcher {
@@ -118,7 +121,19 @@ impl Watcher {
             others: BTreeMap::new(),
             stake_low: false,
             stats: Arc::default(),
+            metrics: Arc::default(),
         })
+    }
+
+    /// Counts into `metrics` (the keeper's registry) instead of a registry of its own.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The registry the watcher counts into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Starts the watcher on the runtime; it stops after the tick in progress once `shutdown`
@@ -129,10 +144,14 @@ impl Watcher {
         tx: TxManager,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<WatcherHandle> {
-        let watcher = Watcher::new(config, chain, tx).await?;
-        let stats = watcher.stats.clone();
-        let task = tokio::spawn(watcher.run(shutdown));
-        Ok(WatcherHandle { stats, task })
+        Ok(Watcher::new(config, chain, tx).await?.start(shutdown))
+    }
+
+    /// Runs this watcher on the runtime until `shutdown` resolves (see [`Watcher::spawn`]).
+    pub fn start(self, shutdown: impl Future<Output = ()> + Send + 'static) -> WatcherHandle {
+        let stats = self.stats.clone();
+        let task = tokio::spawn(self.run(shutdown));
+        WatcherHandle { stats, task }
     }
 
     /// Ticks every `poll` until `shutdown` resolves. A failing tick is logged and counted,
@@ -219,7 +238,7 @@ impl Watcher {
 
     fn failed(&self, chore: &'static str) {
         *self.stats.lock().expect("stats lock").failures.entry(chore).or_default() += 1;
-        metrics::counter!("vouch_watcher_failures_total", "chore" => chore).increment(1);
+        self.metrics.watcher_failures.increment(chore);
     }
 
     fn record(&self, f: impl FnOnce(&mut WatcherStats)) {

@@ -115,6 +115,11 @@ impl World {
         (staked, registered)
     }
 
+    /// The deployment manifest's path (for the `vouch` binary's `--deployment`).
+    pub fn manifest_path(&self) -> std::path::PathBuf {
+        self._script.manifest.clone()
+    }
+
     /// A wallet holding only `account`'s key (one of the world's five accounts).
     pub fn wallet_of(&self, account: Address) -> EthereumWallet {
         let key = self
@@ -255,4 +260,104 @@ pub fn ok(receipt: TransactionReceipt) -> TransactionReceipt {
         receipt.transaction_hash
     );
     receipt
+}
+
+impl World {
+    /// `n` claimed jobs, fast: every createJob is sent before any receipt is read (anvil mines
+    /// each at once), then every claim likewise. Returns the tuples, outputs hashed from `label`
+    /// (`output_text(label, i)` is the text whose keccak256 they are).
+    pub async fn many_claimed_jobs(&self, n: usize, label: &str) -> Vec<JobTuple> {
+        let now = self.now().await;
+        let mut created = Vec::with_capacity(n);
+        for i in 0..n {
+            let input = format!("{label} input {i}");
+            let pending = self
+                .marketplace()
+                .createJob(
+                    model(),
+                    keccak256(&input),
+                    Address::ZERO,
+                    alloy::primitives::Uint::from(PAYMENT_WEI),
+                    alloy::primitives::Uint::from(now + JOB_DURATION),
+                    Address::ZERO,
+                    0,
+                )
+                .value(U256::from(PAYMENT_WEI))
+                .from(self.renter)
+                .gas(400_000)
+                .send()
+                .await
+                .unwrap();
+            created.push((*pending.tx_hash(), input));
+        }
+        let mut tuples = Vec::with_capacity(n);
+        let mut claims = Vec::with_capacity(n);
+        for (i, (hash, input)) in created.into_iter().enumerate() {
+            let receipt = ok(self.receipt(hash).await);
+            let id = receipt
+                .decoded_log::<JobMarketplace::JobCreated>()
+                .expect("JobCreated")
+                .jobId;
+            let pending = self
+                .marketplace()
+                .claimJob(id, self.host)
+                .from(self.operator)
+                .gas(300_000)
+                .send()
+                .await
+                .unwrap();
+            claims.push(*pending.tx_hash());
+            tuples.push(JobTuple {
+                job_id: B256::from(id),
+                model_hash: model(),
+                input_hash: keccak256(&input),
+                output_hash: keccak256(output_text(label, i)),
+            });
+        }
+        for hash in claims {
+            ok(self.receipt(hash).await);
+        }
+        tuples
+    }
+
+    /// The receipt of `hash`, polled every 20 ms (bounded, 60 s).
+    pub async fn receipt(&self, hash: B256) -> TransactionReceipt {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(r) = self.provider.get_transaction_receipt(hash).await.unwrap() {
+                return r;
+            }
+            assert!(start.elapsed().as_secs() < 60, "no receipt for {hash}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every `JobCompleted` event of the deployment: (job id, output hash, transaction hash).
+    pub async fn completions(&self) -> Vec<(B256, B256, B256)> {
+        let filter = alloy::rpc::types::Filter::new()
+            .address(self.deployment.contracts.job_marketplace)
+            .event_signature(
+                <JobMarketplace::JobCompleted as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
+            )
+            .from_block(0);
+        self.provider
+            .get_logs(&filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|log| {
+                let e = log.log_decode::<JobMarketplace::JobCompleted>().unwrap();
+                (
+                    B256::from(e.inner.data.jobId),
+                    e.inner.data.outputHash,
+                    log.transaction_hash.unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The output text of job `i` of [`World::many_claimed_jobs`]`(_, label)`.
+pub fn output_text(label: &str, i: usize) -> String {
+    format!("{label} output {i}")
 }
