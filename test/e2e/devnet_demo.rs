@@ -227,6 +227,7 @@ async fn demo_runs_its_script(database: Option<String>) {
     let slashed = provider
         .get_logs(
             &Filter::new()
+                .from_block(0)
                 .address(c.staking)
                 .event_signature(Staking::StakeSlashed::SIGNATURE_HASH),
         )
@@ -242,6 +243,7 @@ async fn demo_runs_its_script(database: Option<String>) {
     let registered = provider
         .get_logs(
             &Filter::new()
+                .from_block(0)
                 .address(c.node_registry)
                 .event_signature(NodeRegistry::NodeRegistered::SIGNATURE_HASH),
         )
