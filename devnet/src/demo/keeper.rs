@@ -109,8 +109,8 @@ impl ProverKeeper {
                 wake: Notify::new(),
                 policy: BatchPolicy {
                     sizes: BATCH_SIZES.to_vec(),
-                    // A result waits at most a second for others to share its proof.
-                    max_wait: Duration::from_secs(1),
+                    // A result waits at most two seconds for others to share its proof.
+                    max_wait: Duration::from_secs(2),
                     land_time: Duration::from_secs(5),
                 },
                 stats,
