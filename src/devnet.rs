@@ -62,7 +62,13 @@ pub struct DevnetArgs {
     demo: bool,
     /// With --demo: stop scripting after this many rounds (at least 4) and leave the chain
     /// quiet [default: rounds until stopped]
-    #[arg(long, env = "VOUCH_DEMO_ROUNDS", value_name = "N", requires = "demo")]
+    #[arg(
+        long,
+        env = "VOUCH_DEMO_ROUNDS",
+        value_name = "N",
+        requires = "demo",
+        value_parser = clap::value_parser!(u64).range(vouch_devnet::demo::script::SCRIPTED_ROUNDS..)
+    )]
     rounds: Option<u64>,
 }
 

@@ -10,6 +10,7 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
+use tracing::Instrument;
 
 use crate::{DevnetError, Result};
 
@@ -100,10 +101,12 @@ pub async fn mined<P: Provider + Clone, D: CallDecoder + Clone>(
     };
     let call = call.gas(GAS_LIMIT);
     let replay = call.clone();
-    let pending = call.send().await.map_err(|e| fail(e.to_string()))?;
-    let receipt = receipt(provider, *pending.tx_hash())
-        .await
-        .map_err(|reason| fail(reason))?;
+    let span = tracing::debug_span!("demo_call", step);
+    let sent = async {
+        let pending = call.send().await.map_err(|e| e.to_string())?;
+        receipt(provider, *pending.tx_hash()).await
+    };
+    let receipt = sent.instrument(span).await.map_err(fail)?;
     if !receipt.status() {
         // Replayed on the parent block for the contract's reason.
         let parent = receipt.block_number.unwrap_or(1).saturating_sub(1);

@@ -62,7 +62,7 @@ impl Demo {
             return Err(DevnetError::Demo {
                 step: "configuration".into(),
                 reason: format!(
-                    "--rounds must be at least {} (the scripted events need them)",
+                    "at least {} rounds are needed for the scripted events",
                     script::SCRIPTED_ROUNDS
                 ),
             });
