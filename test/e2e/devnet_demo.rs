@@ -379,3 +379,62 @@ async fn demo_on_postgres_ends_every_scripted_job_as_scripted_and_indexes_the_ch
     let pg = vouch_testkit::FreshPostgres::create().await;
     demo_runs_its_script(Some(pg.url.clone())).await;
 }
+
+/// The pids of `pid`'s children (anvil, the prover's workers).
+fn children(pid: u32) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_the_demo_stops_everything_and_prints_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let anvil_port = free_port();
+    let api = format!("127.0.0.1:{}", free_port());
+    let port = anvil_port.to_string();
+    let mut child = vouch(
+        dir.path(),
+        &["devnet", "--demo", "--anvil-port", &port, "--listen", &api],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    until(&stdout, Duration::from_secs(240), |l| l == "Try:");
+    // The script is under way: its first scripted event has ended.
+    until(&stderr, Duration::from_secs(120), |l| {
+        l.starts_with("demo: scripted: ")
+    });
+    let helpers = children(child.id());
+    // anvil and the prover's two workers at least.
+    assert!(helpers.len() >= 3, "{helpers:?}");
+    support::signal(child.id(), "-INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let out: Vec<String> = stdout.try_iter().collect();
+    let last = out.last().expect("a summary");
+    assert!(last.starts_with("The devnet ran "), "{out:?}");
+    assert!(out.iter().any(|l| l.starts_with("demo: ")), "{out:?}");
+    for pid in helpers {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z ")),
+            "child {pid} still runs"
+        );
+    }
+    assert!(
+        TcpListener::bind(("127.0.0.1", anvil_port)).is_ok(),
+        "anvil still runs"
+    );
+    assert!(TcpListener::bind(&api).is_ok(), "the API still listens");
+}
