@@ -37,6 +37,9 @@ const STATES: [&str; 9] = [
     "REFUNDED",
 ];
 const ROUNDS: &str = "4";
+/// Long enough for the script to end and the checks to run while the devnet still serves,
+/// with other tests busy on the same two cores (the script takes 10-30 s there).
+const FOR: &str = "60";
 
 /// Lines of a child's pipe, as they come.
 fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -115,7 +118,7 @@ async fn demo_runs_its_script(database: Option<String>) {
             "--rounds",
             ROUNDS,
             "--for",
-            "30",
+            FOR,
             "--anvil-port",
             &port,
             "--listen",
