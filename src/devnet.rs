@@ -1,7 +1,8 @@
 //! `vouch devnet`: the whole system on this machine (`vouch_devnet`): anvil, the verified
 //! deployment, the indexer and the GraphQL API in one process. Prints the endpoints and three
 //! commands to try, a live status line, and with `--for N` a summary after N seconds. Ctrl-C
-//! or SIGTERM stops everything, anvil included.
+//! or SIGTERM stops everything, anvil included. `--demo` adds protocol life
+//! (`vouch_devnet::demo`): five hosts with their keepers, renters, the scripted events.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -11,12 +12,15 @@ use std::time::Duration;
 
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
+use vouch_devnet::demo::{Demo, DemoConfig};
 use vouch_devnet::{Devnet, DevnetConfig, DevnetError};
 
 use crate::BadInput;
 
 /// How often the status line is refreshed.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
+/// Without a terminal, one plain progress line per this many refreshes.
+const LOG_EVERY: u64 = 5;
 
 #[derive(Debug, Args)]
 pub struct DevnetArgs {
@@ -51,6 +55,21 @@ pub struct DevnetArgs {
     /// Stop after this many seconds and print a summary [default: run until Ctrl-C]
     #[arg(long = "for", env = "VOUCH_FOR", value_name = "SECONDS")]
     run_for: Option<u64>,
+    /// Drive protocol life: five hosts with their own keepers, renters paying in ETH and VOUCH,
+    /// real batch proofs, payments, and once each a dispute upheld by the arbitration council, a
+    /// missed deadline slashed, an equivocation reported and a governance proposal executed
+    #[arg(long, env = "VOUCH_DEMO")]
+    demo: bool,
+    /// With --demo: stop scripting after this many rounds (at least 4) and leave the chain
+    /// quiet [default: rounds until stopped]
+    #[arg(
+        long,
+        env = "VOUCH_DEMO_ROUNDS",
+        value_name = "N",
+        requires = "demo",
+        value_parser = clap::value_parser!(u64).range(vouch_devnet::demo::script::SCRIPTED_ROUNDS..)
+    )]
+    rounds: Option<u64>,
 }
 
 pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
@@ -59,6 +78,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         database: args.database.clone(),
         data_dir: args.data_dir.clone(),
+        demo: args.demo,
     };
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -71,6 +91,32 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
     print_welcome(&devnet);
 
     let tty = std::io::stderr().is_terminal();
+    let demo = if args.demo {
+        let announce: vouch_devnet::demo::Announce = std::sync::Arc::new(move |line: &str| {
+            if tty {
+                eprint!("\r\x1b[2K");
+            }
+            eprintln!("{line}");
+        });
+        let config = DemoConfig {
+            rounds: args.rounds,
+        };
+        eprintln!("devnet: starting the demo (prover, five hosts and their keepers)...");
+        let started = tokio::select! {
+            demo = Demo::start(&devnet, config, announce) => demo,
+            _ = int.recv() => { eprintln!("devnet: interrupted"); let _ = devnet.stop().await; return Ok(ExitCode::from(130)); }
+            _ = term.recv() => { eprintln!("devnet: terminated"); let _ = devnet.stop().await; return Ok(ExitCode::from(143)); }
+        };
+        match started {
+            Ok(demo) => Some(demo),
+            Err(e) => {
+                let _ = devnet.stop().await;
+                return Err(devnet_error(e));
+            }
+        }
+    } else {
+        None
+    };
     let until = async {
         match args.run_for {
             Some(seconds) => tokio::time::sleep(Duration::from_secs(seconds)).await,
@@ -79,20 +125,29 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::pin!(until);
     let mut status = tokio::time::interval(STATUS_EVERY);
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             () = &mut until => break,
             _ = int.recv() => break,
             _ = term.recv() => break,
             _ = status.tick() => {
+                ticks += 1;
                 if let Ok(s) = devnet.summary().await {
-                    let line = format!(
-                        "devnet: block {} indexed {} (lag {}), {} events, {} jobs, {} batches, {} slashes",
-                        s.head, s.indexed.unwrap_or(0), s.lag(), s.events, s.jobs(), s.batches, s.slashes
-                    );
+                    let line = match &demo {
+                        Some(demo) => vouch_devnet::demo::progress::line(&s, &demo.snapshot()),
+                        None => format!(
+                            "devnet: block {} indexed {} (lag {}), {} events, {} jobs, {} batches, {} slashes",
+                            s.head, s.indexed.unwrap_or(0), s.lag(), s.events, s.jobs(), s.batches, s.slashes
+                        ),
+                    };
                     if tty {
                         eprint!("\r\x1b[2K{line}");
                         let _ = std::io::stderr().flush();
+                    } else if demo.is_some() {
+                        if ticks % LOG_EVERY == 0 {
+                            eprintln!("{line}");
+                        }
                     } else if args.run_for.is_none() {
                         tracing::info!("{line}");
                     }
@@ -103,8 +158,18 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
     if tty {
         eprintln!();
     }
+    let report = match demo {
+        Some(demo) => {
+            eprintln!("devnet: stopping the demo (hosts, keepers, prover)...");
+            Some(demo.stop().await)
+        }
+        None => None,
+    };
     eprintln!("devnet: stopping (API, indexer, anvil)...");
-    let summary = devnet.stop().await.map_err(devnet_error)?;
+    let mut summary = devnet.stop().await.map_err(devnet_error)?;
+    if let Some(report) = report {
+        summary.demo = Some(report.map_err(devnet_error)?);
+    }
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

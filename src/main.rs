@@ -84,7 +84,8 @@ fn init_logging(command: &Command) {
     let default = match command {
         Command::Index(_) if !tty => "warn,vouch=info,vouch_indexer=info",
         Command::Serve(_) => "warn,vouch=info,vouch_graphql=info",
-        Command::Devnet(_) => "warn,vouch=info",
+        // The demo's five keepers would print a line per transaction at info.
+        Command::Devnet(_) => "warn,vouch=info,vouch_keeper=warn",
         Command::Keeper(keeper::KeeperCommand::Run(_)) => "warn,vouch=info,vouch_keeper=info",
         _ => "warn",
     };

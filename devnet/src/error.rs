@@ -31,6 +31,13 @@ pub enum DevnetError {
     Lagging { head: u64, indexed: Option<u64> },
     #[error("reading the index: {0}")]
     Store(#[from] sea_orm::DbErr),
+    /// A step of the `--demo` script failed (a call reverted, the chain refused it).
+    #[error("demo: {step}: {reason}")]
+    Demo { step: String, reason: String },
+    #[error("demo prover: {0}")]
+    Prover(#[from] vouch_keeper::prover::ProverError),
+    #[error("demo transaction: {0}")]
+    Tx(#[from] vouch_keeper::tx::TxError),
 }
 
 impl DevnetError {

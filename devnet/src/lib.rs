@@ -5,6 +5,7 @@
 //! down in order (API, indexer at a commit boundary, anvil) and reports a [`Summary`].
 
 mod chain;
+pub mod demo;
 mod error;
 mod summary;
 
@@ -38,6 +39,9 @@ pub struct DevnetConfig {
     pub database: Option<String>,
     /// Holds the SQLite file and the manifest; emptied at start (the chain is new each time).
     pub data_dir: PathBuf,
+    /// Deploy for `--demo`: one of anvil's keys ([`demo::actors::COUNCIL`]) is appointed the
+    /// arbitration council, which rules on the demo's dispute.
+    pub demo: bool,
 }
 
 impl Default for DevnetConfig {
@@ -47,6 +51,7 @@ impl Default for DevnetConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             database: None,
             data_dir: PathBuf::from(".vouch/devnet"),
+            demo: false,
         }
     }
 }
@@ -96,12 +101,22 @@ impl Devnet {
         let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
         let manifest = config.data_dir.join("deployment.json");
         let root = vouch_bindings::repository_root();
-        let settings = vouch_deployer::network::NetworkConfig::for_chain(
+        let mut settings = vouch_deployer::network::NetworkConfig::for_chain(
             &vouch_deployer::network::networks_dir(),
             anvil.chain_id(),
         )?
         .map(|c| c.settings)
         .unwrap_or_default();
+        if config.demo {
+            let council = anvil
+                .keys()
+                .get(demo::actors::COUNCIL)
+                .map(|k| PrivateKeySigner::from(k.clone()).address())
+                .ok_or_else(|| {
+                    DevnetError::Chain("anvil funds too few keys for the demo".into())
+                })?;
+            settings.arbitration_council = Some(council);
+        }
         let url = anvil.endpoint();
         let request = vouch_deployer::DeployRequest {
             rpc_url: &url,

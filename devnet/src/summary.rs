@@ -21,6 +21,11 @@ pub struct Summary {
     /// Jobs completed by those batches.
     pub proven_jobs: i64,
     pub slashes: i64,
+    pub disputes_upheld: i64,
+    pub equivocations: i64,
+    pub proposals_executed: i64,
+    /// What `--demo` did (not in the index: proofs made, gas, the scripted ends).
+    pub demo: Option<crate::demo::DemoReport>,
 }
 
 #[derive(FromQueryResult)]
@@ -106,6 +111,20 @@ impl Summary {
             )
             .await?,
             slashes: count(db, &q("SELECT COUNT(*) AS n FROM slashes WHERE chain_id = ?"), chain_id).await?,
+            disputes_upheld: count(
+                db,
+                &q("SELECT COUNT(*) AS n FROM disputes WHERE chain_id = ? AND status = 'Upheld'"),
+                chain_id,
+            )
+            .await?,
+            equivocations: count(db, &q("SELECT COUNT(*) AS n FROM equivocations WHERE chain_id = ?"), chain_id).await?,
+            proposals_executed: count(
+                db,
+                &q("SELECT COUNT(*) AS n FROM proposals WHERE chain_id = ? AND state = 'Executed'"),
+                chain_id,
+            )
+            .await?,
+            demo: None,
         })
     }
 
@@ -138,6 +157,30 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
+            "disputes upheld: {}; equivocations: {}; proposals executed: {}",
+            self.disputes_upheld, self.equivocations, self.proposals_executed
+        )?;
+        if let Some(demo) = &self.demo {
+            let s = &demo.stats;
+            let gas = |g: Option<u64>| g.map_or_else(|| "n/a".to_string(), |g| g.to_string());
+            writeln!(
+                f,
+                "demo: {} rounds, {} jobs created, {} results, {} proofs made, {} batches landed; gas per job {} ({} of it the proof's share); {} failures",
+                s.rounds,
+                s.jobs_created,
+                s.results,
+                s.proofs,
+                s.batches,
+                gas(s.gas_per_job()),
+                gas(s.proof_gas_per_job()),
+                s.failures
+            )?;
+            for o in &demo.outcomes {
+                writeln!(f, "scripted: {o}")?;
+            }
+        }
+        writeln!(
+            f,
             "indexer: block {} of {} (lag {}), {} events",
             self.indexed
                 .map(|b| b.to_string())
@@ -148,12 +191,15 @@ impl fmt::Display for Summary {
         )?;
         write!(
             f,
-            "The devnet ran {} s: {} jobs, {} proven in {} batches, {} slashes, {} events indexed to block {} of {}.",
+            "The devnet ran {} s: {} jobs, {} proven in {} batches, {} slashes, {} disputes upheld, {} equivocations, {} proposals executed, {} events indexed to block {} of {}.",
             self.ran.as_secs(),
             self.jobs(),
             self.proven_jobs,
             self.batches,
             self.slashes,
+            self.disputes_upheld,
+            self.equivocations,
+            self.proposals_executed,
             self.events,
             self.indexed.unwrap_or(0),
             self.head
@@ -216,14 +262,22 @@ mod tests {
             batches: 2,
             proven_jobs: 10,
             slashes: 1,
+            disputes_upheld: 1,
+            equivocations: 0,
+            proposals_executed: 1,
+            demo: None,
         };
         let text = summary.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "jobs by state: Completed 3, Released 7");
-        assert_eq!(lines[2], "indexer: block 120 of 120 (lag 0), 900 events");
+        assert_eq!(
+            lines[2],
+            "disputes upheld: 1; equivocations: 0; proposals executed: 1"
+        );
+        assert_eq!(lines[3], "indexer: block 120 of 120 (lag 0), 900 events");
         assert_eq!(
             lines.last().unwrap(),
-            &"The devnet ran 60 s: 10 jobs, 10 proven in 2 batches, 1 slashes, 900 events indexed to block 120 of 120."
+            &"The devnet ran 60 s: 10 jobs, 10 proven in 2 batches, 1 slashes, 1 disputes upheld, 0 equivocations, 1 proposals executed, 900 events indexed to block 120 of 120."
         );
     }
 
