@@ -1,9 +1,8 @@
 //! SQLite's bulk write path of a [`Commit`]: every table's rows through one prepared multi-row
 //! `INSERT .. ON CONFLICT` of a fixed number of rows, bound straight from the sea-orm models,
 //! all in the commit's one transaction. The statement text is the same for every full chunk,
-//! so sqlx prepares it once per connection; each row then costs only its binds. (Through
-//! sea-query, every chunk of ~3,000 rows was built as a fresh statement value by value, which
-//! cost more CPU than SQLite spent writing the rows: docs/benchmarks.md.)
+//! so sqlx prepares it once per connection; each row then costs only its binds (through
+//! sea-query, every chunk of ~3,000 rows was built as a fresh statement, value by value).
 //!
 //! Generic over the entities, like `pg`: the columns are defined once, in `entity/`.
 
