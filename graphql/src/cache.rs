@@ -212,15 +212,24 @@ mod tests {
     #[test]
     fn keys_ignore_layout_but_not_variables() {
         let a = key(&request("{ hosts(first: 5) { nodes { address } } }")).unwrap();
-        let b = key(&request("{\n  hosts(first: 5) {\n nodes { address }\n }\n}")).unwrap();
+        let b = key(&request(
+            "{\n  hosts(first: 5) {\n nodes { address }\n }\n}",
+        ))
+        .unwrap();
         assert_eq!(a, b);
-        let v1 = request("query($n: Int) { jobs(first: $n) { totalCount } }")
-            .variables(async_graphql::Variables::from_json(serde_json::json!({"n": 1})));
-        let v2 = request("query($n: Int) { jobs(first: $n) { totalCount } }")
-            .variables(async_graphql::Variables::from_json(serde_json::json!({"n": 2})));
+        let v1 = request("query($n: Int) { jobs(first: $n) { totalCount } }").variables(
+            async_graphql::Variables::from_json(serde_json::json!({"n": 1})),
+        );
+        let v2 = request("query($n: Int) { jobs(first: $n) { totalCount } }").variables(
+            async_graphql::Variables::from_json(serde_json::json!({"n": 2})),
+        );
         assert_ne!(key(&v1).unwrap(), key(&v2).unwrap());
-        let s1 = key(&request(r#"{ hosts(filter: {region: "eu  west"}) { totalCount } }"#));
-        let s2 = key(&request(r#"{ hosts(filter: {region: "eu west"}) { totalCount } }"#));
+        let s1 = key(&request(
+            r#"{ hosts(filter: {region: "eu  west"}) { totalCount } }"#,
+        ));
+        let s2 = key(&request(
+            r#"{ hosts(filter: {region: "eu west"}) { totalCount } }"#,
+        ));
         assert_ne!(s1, s2, "whitespace inside a string is significant");
     }
 
@@ -238,7 +247,11 @@ mod tests {
         assert_eq!(c.get(&v2, "q"), None);
         c.put(&v2, "q".into(), Bytes::from_static(b"two"));
         assert_eq!(c.get(&v2, "q").as_deref(), Some(&b"two"[..]));
-        assert_eq!(c.get(&v1, "q"), None, "a rollback to v1 does not bring v1's answer back");
+        assert_eq!(
+            c.get(&v1, "q"),
+            None,
+            "a rollback to v1 does not bring v1's answer back"
+        );
         assert_eq!(c.counts(), (2, 4));
     }
 
@@ -256,6 +269,10 @@ mod tests {
         assert_eq!(c.get(&v, "a"), None, "the oldest went first");
         assert!(c.get(&v, "b").is_some() && c.get(&v, "c").is_some());
         c.put(&v, "big".into(), Bytes::from(vec![0u8; 400]));
-        assert_eq!(c.get(&v, "big"), None, "over a quarter of the budget: not stored");
+        assert_eq!(
+            c.get(&v, "big"),
+            None,
+            "over a quarter of the budget: not stored"
+        );
     }
 }

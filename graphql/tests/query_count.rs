@@ -130,8 +130,16 @@ async fn check_batched(url: &str) -> usize {
     let s = seed::seed(url, scale).await;
     assert!(s.jobs_paid >= 100, "{s:?}");
     let api = logged_server(url).await;
-    let (small, n_small, linked_small) = batched_page(&api, 3).await;
-    let (large, n_large, linked_large) = batched_page(&api, 100).await;
+    // The fewest statements of three tries: a loader's batch window (5 ms) can close early
+    // when the resolving thread is preempted on a loaded machine, splitting a level in two;
+    // a query per row would cost 100 more on every try.
+    let mut tries = vec![];
+    for _ in 0..3 {
+        tries.push((batched_page(&api, 3).await, batched_page(&api, 100).await));
+    }
+    let small = tries.iter().map(|t| t.0.0).min().unwrap();
+    let large = tries.iter().map(|t| t.1.0).min().unwrap();
+    let ((_, n_small, linked_small), (_, n_large, linked_large)) = tries[0];
     assert_eq!((n_small, linked_small), (3, 3));
     assert_eq!((n_large, linked_large), (100, 100));
     assert_eq!(

@@ -88,10 +88,7 @@ async fn check(url: &str, store: SeaStore) {
     assert_eq!(d["expired"]["totalCount"], s.jobs_expired);
     assert_eq!(d["batches"]["totalCount"], s.batches);
     assert_eq!(d["slashes"]["totalCount"], s.slashes);
-    assert_eq!(
-        d["host"]["reputationHistory"]["totalCount"],
-        s.star_points
-    );
+    assert_eq!(d["host"]["reputationHistory"]["totalCount"], s.star_points);
     assert_eq!(d["indexerStatus"]["indexedBlock"], s.last_block);
 
     // The same request again is a cache hit with the same answer.
@@ -111,7 +108,10 @@ async fn check(url: &str, store: SeaStore) {
         "{:#x}",
         alloy::primitives::keccak256(format!("seed-block-{ancestor}"))
     );
-    let undone = store.rollback(seed::CHAIN_ID, ancestor, hash).await.unwrap();
+    let undone = store
+        .rollback(seed::CHAIN_ID, ancestor, hash)
+        .await
+        .unwrap();
     assert_eq!(undone.events_removed, 1);
     assert_eq!(query(&http, &base, COUNTS, vars).await, d);
 }

@@ -97,15 +97,14 @@ pub fn model_hash(i: u8) -> B256 {
 
 /// The synthetic deployment the logs come from (its addresses only need to be distinct).
 pub fn deployment() -> Deployment {
-    let contracts: serde_json::Map<String, serde_json::Value> =
-        vouch_bindings::Contracts::NAMES
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let a = Address::with_last_byte(0x10 + i as u8);
-                (name.to_string(), serde_json::Value::String(a.to_string()))
-            })
-            .collect();
+    let contracts: serde_json::Map<String, serde_json::Value> = vouch_bindings::Contracts::NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let a = Address::with_last_byte(0x10 + i as u8);
+            (name.to_string(), serde_json::Value::String(a.to_string()))
+        })
+        .collect();
     serde_json::from_value(serde_json::json!({
         "chainId": CHAIN_ID, "startBlock": 1, "contracts": contracts,
     }))
@@ -381,7 +380,10 @@ impl<W: IndexWriter> Seeder<W> {
                 )
             })
             .collect();
-        let size = [1u16, 16, 64].into_iter().find(|s| *s as usize >= b).unwrap_or(64);
+        let size = [1u16, 16, 64]
+            .into_iter()
+            .find(|s| *s as usize >= b)
+            .unwrap_or(64);
         proof.push((
             "ProofSystem",
             P::BatchProven {
@@ -669,7 +671,9 @@ impl<W: IndexWriter> Seeder<W> {
 
 /// Seeds `scale` into the empty database at `url` (migrating it first).
 pub async fn seed(url: &str, scale: Scale) -> Summary {
-    let store = SeaStore::connect(url).await.expect("connect the seed database");
+    let store = SeaStore::connect(url)
+        .await
+        .expect("connect the seed database");
     seed_store(store, scale).await.0
 }
 
@@ -786,11 +790,12 @@ pub async fn cached_postgres(scale: Scale) -> (String, Summary) {
     url.set_path(&name);
     let url = url.to_string();
     let mut conn = PgConnection::connect(&admin).await.expect("PostgreSQL");
-    let exists: Option<(i32,)> = sea_orm::sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(&name)
-        .fetch_optional(&mut conn)
-        .await
-        .unwrap();
+    let exists: Option<(i32,)> =
+        sea_orm::sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
     if let Some(s) = read_marker(&marker).filter(|_| exists.is_some()) {
         eprintln!("seed: reusing PostgreSQL database {name}");
         return (url, s);
