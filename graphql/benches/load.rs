@@ -103,7 +103,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn drive(http: &reqwest::Client, url: &str, q: &Query, s: &seed::Summary, secs: f64) -> Figures {
+async fn drive(
+    http: &reqwest::Client,
+    url: &str,
+    q: &Query,
+    s: &seed::Summary,
+    secs: f64,
+) -> Figures {
     for b in &q.bodies {
         let r: Value = http
             .post(url)
@@ -118,8 +124,12 @@ async fn drive(http: &reqwest::Client, url: &str, q: &Query, s: &seed::Summary, 
         assert!(r.get("errors").is_none(), "{}: {r}", q.name);
         (q.check)(&r["data"], s);
     }
-    let bodies: Arc<Vec<axum::body::Bytes>> =
-        Arc::new(q.bodies.iter().map(|b| axum::body::Bytes::from(b.clone())).collect());
+    let bodies: Arc<Vec<axum::body::Bytes>> = Arc::new(
+        q.bodies
+            .iter()
+            .map(|b| axum::body::Bytes::from(b.clone()))
+            .collect(),
+    );
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(secs);
     let tasks: Vec<_> = (0..CONCURRENCY)

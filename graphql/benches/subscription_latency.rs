@@ -63,7 +63,9 @@ async fn subscribed(db_url: &str, feed: vouch_graphql::LiveFeed) -> Ws {
         read_timeout,
         std::future::pending(),
     ));
-    let mut req = format!("ws://{addr}/graphql").into_client_request().unwrap();
+    let mut req = format!("ws://{addr}/graphql")
+        .into_client_request()
+        .unwrap();
     req.headers_mut().insert(
         "Sec-WebSocket-Protocol",
         "graphql-transport-ws".parse().unwrap(),
@@ -133,13 +135,10 @@ async fn in_process(url: &str) -> Vec<f64> {
         .unwrap()
         .with_notifier(notifier.clone());
     let (_, mut seeder) = seed::seed_store(store.clone(), SCALE).await;
-    let feed = vouch_graphql::LiveFeed::in_process(
-        store.connection().clone(),
-        seed::CHAIN_ID,
-        &notifier,
-    )
-    .await
-    .unwrap();
+    let feed =
+        vouch_graphql::LiveFeed::in_process(store.connection().clone(), seed::CHAIN_ID, &notifier)
+            .await
+            .unwrap();
     let mut ws = subscribed(url, feed).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let receiver = tokio::spawn(async move {
