@@ -55,6 +55,9 @@ pub struct RequestCtx {
     pub backend: DbBackend,
     pub chain_id: i64,
     pub checkpoint: Option<checkpoint::Model>,
+    /// Every checkpoint row as this snapshot sees it, highest chain id first (the
+    /// [`crate::cache`] version).
+    pub version: Vec<checkpoint::Model>,
     /// Unix seconds of the latest indexed block (the wall clock while nothing is indexed).
     pub now: i64,
     /// ReputationRegistry's half-life in seconds.
@@ -83,14 +86,13 @@ impl RequestCtx {
                     .await?
             }
         };
-        let mut select = checkpoint::Entity::find().order_by_desc(checkpoint::Column::ChainId);
-        if let Some(id) = chain_id {
-            select = select.filter(checkpoint::Column::ChainId.eq(id));
-        }
-        let cp = select
-            .one(&tx)
-            .instrument(tracing::debug_span!("db.query", table = "checkpoints"))
-            .await?;
+        // Every chain's checkpoint (a handful of rows): the version of the snapshot for the
+        // response cache, and the served chain's among them.
+        let version = checkpoints(&tx).await?;
+        let cp = version
+            .iter()
+            .find(|c| chain_id.is_none_or(|id| c.chain_id == id))
+            .cloned();
         let chain_id = chain_id.or(cp.as_ref().map(|c| c.chain_id)).unwrap_or(0);
         let now = match &cp {
             Some(c) => latest_time(&tx, chain_id, c.block_number).await?,
@@ -103,6 +105,7 @@ impl RequestCtx {
             backend,
             chain_id,
             checkpoint: cp,
+            version,
             now,
             half_life,
         })
@@ -176,6 +179,15 @@ pub fn bind_markers(backend: DbBackend, sql: &str) -> String {
         }
     }
     out
+}
+
+/// Every checkpoint row, highest chain id first: the database's version (see [`crate::cache`]).
+pub async fn checkpoints(conn: &impl ConnectionTrait) -> Result<Vec<checkpoint::Model>> {
+    Ok(checkpoint::Entity::find()
+        .order_by_desc(checkpoint::Column::ChainId)
+        .all(conn)
+        .instrument(tracing::debug_span!("db.query", table = "checkpoints"))
+        .await?)
 }
 
 fn wall_clock() -> i64 {

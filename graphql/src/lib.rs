@@ -2,6 +2,7 @@
 //!
 //! | module | owns |
 //! | --- | --- |
+//! | `cache` | the response cache: encoded answers keyed by request, valid for one version of the checkpoints |
 //! | `context` | the per-request read-only transaction, the checkpoint and clock every row is judged by, database query spans |
 //! | `scalars` | `BigInt`, `Address`, `Bytes32`, `Time` |
 //! | `pagination` | Relay connections with keyset cursors (SQL and in-memory) |
@@ -14,6 +15,7 @@
 //! | `subscriptions/` | live events: the process's feed of committed events, the subscription root, the websocket protocols and caps |
 //! | `metrics` | the Prometheus counters of the server |
 
+pub mod cache;
 pub mod context;
 pub mod explorer;
 pub mod graphiql;

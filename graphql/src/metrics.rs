@@ -89,6 +89,7 @@ impl ErrorKind {
 static ERRORS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 static LATENCY: [AtomicU64; 11] = [const { AtomicU64::new(0) }; 11];
 static LATENCY_SUM_MICROS: AtomicU64 = AtomicU64::new(0);
+static CACHE: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 static REQUESTS: Mutex<Vec<(&'static str, u16, u64)>> = Mutex::new(Vec::new());
 
 pub fn error(kind: ErrorKind) {
@@ -102,6 +103,11 @@ pub fn request(route: &'static str, status: u16) {
         Some(e) => e.2 += 1,
         None => r.push((route, status, 1)),
     }
+}
+
+/// A GraphQL request answered from the response cache (`hit`) or executed and stored.
+pub fn cache(hit: bool) {
+    CACHE[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
 }
 
 pub fn latency(d: Duration) {
@@ -156,6 +162,15 @@ pub fn render() -> String {
             "vouch_graphql_errors_total{{kind=\"{}\"}} {}",
             k.name(),
             ERRORS[i].load(Ordering::Relaxed)
+        );
+    }
+    out.push_str("# HELP vouch_graphql_response_cache_total GraphQL requests by response-cache outcome (miss: executed and stored).\n");
+    out.push_str("# TYPE vouch_graphql_response_cache_total counter\n");
+    for (i, result) in ["miss", "hit"].iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "vouch_graphql_response_cache_total{{result=\"{result}\"}} {}",
+            CACHE[i].load(Ordering::Relaxed)
         );
     }
     out

@@ -20,6 +20,7 @@ use sea_orm::DatabaseConnection;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+use crate::cache::{self, CacheConfig, ResponseCache};
 use crate::context::RequestCtx;
 use crate::limits::{MAX_BODY_BYTES, READ_TIMEOUT, REQUEST_TIMEOUT};
 use crate::metrics::{self, ErrorKind};
@@ -45,6 +46,8 @@ pub struct ServeConfig {
     pub read_timeout: Duration,
     /// Caps of the websocket subscriptions.
     pub subscriptions: SubscriptionLimits,
+    /// The response cache (docs/graphql.md, "Response cache"); `CacheConfig::off()` disables it.
+    pub response_cache: CacheConfig,
 }
 
 impl Default for ServeConfig {
@@ -57,12 +60,14 @@ impl Default for ServeConfig {
             timeout: REQUEST_TIMEOUT,
             read_timeout: READ_TIMEOUT,
             subscriptions: SubscriptionLimits::default(),
+            response_cache: CacheConfig::default(),
         }
     }
 }
 
 struct App {
     schema: VouchSchema,
+    cache: ResponseCache,
     db: DatabaseConnection,
     cfg: ServeConfig,
     /// Whether subscriptions are served (a live feed is in the schema's data).
@@ -75,6 +80,7 @@ pub fn router(db: DatabaseConnection, cfg: ServeConfig, feed: Option<LiveFeed>) 
     let live = feed.is_some();
     let app = Arc::new(App {
         schema: build_schema_with(feed),
+        cache: ResponseCache::new(cfg.response_cache),
         db,
         cfg,
         live,
@@ -196,7 +202,8 @@ pub async fn serve_on(
     Ok(())
 }
 
-fn json(status: StatusCode, body: Vec<u8>) -> Response {
+fn json(status: StatusCode, body: impl Into<Body>) -> Response {
+    let body: Body = body.into();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -312,34 +319,66 @@ async fn answer(app: &App, body: Body) -> Response {
         }
     };
     let timeout = app.cfg.timeout;
+    let key = app.cache.enabled().then(|| cache::key(&request)).flatten();
     let run = async {
+        if let Some(k) = &key {
+            // One statement: the checkpoints now. A hit was computed at exactly these.
+            let current = crate::context::checkpoints(&app.db).await?;
+            if !current.is_empty()
+                && let Some(hit) = app.cache.get(&current, k)
+            {
+                return Ok::<_, Error>(Err(hit));
+            }
+        }
         let ctx = RequestCtx::open(&app.db, app.cfg.chain_id).await?;
+        let version = ctx.version.clone();
         let loaders = loaders::for_request(&ctx);
-        Ok::<_, Error>(app.schema.execute(request.data(ctx).data(loaders)).await)
+        let response = app.schema.execute(request.data(ctx).data(loaders)).await;
+        Ok(Ok((response, version)))
     };
-    let response = match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(r)) => r,
+    let (response, version) = match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(Err(cached))) => {
+            metrics::cache(true);
+            return json(StatusCode::OK, cached);
+        }
+        Ok(Ok(Ok(r))) => r,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot open a read transaction");
             metrics::error(ErrorKind::Database);
-            GqlResponse::from_errors(vec![ServerError::new(
-                format!("the database is unavailable: {e}"),
-                None,
-            )])
+            (
+                GqlResponse::from_errors(vec![ServerError::new(
+                    format!("the database is unavailable: {e}"),
+                    None,
+                )]),
+                vec![],
+            )
         }
         Err(_) => {
             metrics::error(ErrorKind::Timeout);
-            GqlResponse::from_errors(vec![ServerError::new(
-                format!("the request timed out after {} s", timeout.as_secs_f64()),
-                None,
-            )])
+            (
+                GqlResponse::from_errors(vec![ServerError::new(
+                    format!("the request timed out after {} s", timeout.as_secs_f64()),
+                    None,
+                )]),
+                vec![],
+            )
         }
     };
     for e in &response.errors {
         metrics::error(ErrorKind::of_message(&e.message));
     }
     match serde_json::to_vec(&response) {
-        Ok(body) => json(StatusCode::OK, body),
+        Ok(body) => {
+            let body = Bytes::from(body);
+            if let Some(k) = key
+                && response.errors.is_empty()
+                && !version.is_empty()
+            {
+                metrics::cache(false);
+                app.cache.put(&version, k, body.clone());
+            }
+            json(StatusCode::OK, body)
+        }
         Err(e) => json(
             StatusCode::OK,
             error_body(&format!("cannot encode the response: {e}")),

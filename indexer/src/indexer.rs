@@ -18,7 +18,7 @@ use crate::metrics;
 use crate::phases::{Phase, PhaseTimes, Phases};
 use crate::projections::{self, LogMeta, State};
 use crate::source::{BlockRef, ChainSource, RangeSizer, SourceError};
-use crate::store::entity::{block, checkpoint, event};
+use crate::store::entity::{block, checkpoint};
 use crate::store::{Commit, IndexWriter, StoreError};
 
 /// What can stop the indexer.
@@ -433,18 +433,12 @@ impl<S: IndexWriter> Indexer<S> {
                 log_index: log.log_index.unwrap_or_default(),
             };
             projections::apply(&mut self.state, &meta, &decoded);
-            commit.events.push(event::Model {
-                chain_id: self.chain_id as i64,
-                tx_hash: meta.tx_hash.clone(),
-                log_index: meta.log_index as i64,
-                block_number: number as i64,
-                block_hash: meta.block_hash.clone(),
-                block_timestamp: meta.block_timestamp as i64,
-                contract: decoded.contract.manifest_name().to_owned(),
-                address: events::checksummed(log.address()),
-                event: decoded.name.to_owned(),
-                args: decoded.args,
-            });
+            commit.events.push(projections::event_row(
+                self.chain_id,
+                &meta,
+                log.address(),
+                decoded,
+            ));
             clock = self.phases.add(Phase::Folding, clock);
         }
         self.state.drain_into(&mut commit);

@@ -16,7 +16,9 @@ mod util;
 
 pub use state::{LogMeta, State};
 
-use vouch_bindings::events::{DecodedEvent, Event};
+use vouch_bindings::events::{self, DecodedEvent, Event};
+
+use crate::store::entity::event;
 
 /// Folds one decoded event into the state. Events must come in (block, log index) order.
 pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
@@ -33,5 +35,27 @@ pub fn apply(state: &mut State, meta: &LogMeta, decoded: &DecodedEvent) {
         Event::VouchGovernor(e) => governance::apply(state, meta, e),
         // The timelock's own events are kept in `events`; proposals follow the governor's.
         Event::TimelockController(_) => {}
+    }
+}
+
+/// The `events` row of a decoded log at `meta`, emitted by the contract at `address` (every
+/// commit stores it beside the projection rows its event changed).
+pub fn event_row(
+    chain_id: u64,
+    meta: &LogMeta,
+    address: alloy::primitives::Address,
+    decoded: DecodedEvent,
+) -> event::Model {
+    event::Model {
+        chain_id: chain_id as i64,
+        tx_hash: meta.tx_hash.clone(),
+        log_index: meta.log_index as i64,
+        block_number: meta.block_number as i64,
+        block_hash: meta.block_hash.clone(),
+        block_timestamp: meta.block_timestamp as i64,
+        contract: decoded.contract.manifest_name().to_owned(),
+        address: events::checksummed(address),
+        event: decoded.name.to_owned(),
+        args: decoded.args,
     }
 }
