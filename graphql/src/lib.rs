@@ -66,7 +66,8 @@ pub fn build_schema() -> VouchSchema {
 
 /// The schema, its subscriptions fed by `feed` (the process's one [`LiveFeed`]).
 pub fn build_schema_with(feed: Option<LiveFeed>) -> VouchSchema {
-    let builder = limits::apply(Schema::build(Query::default(), EmptyMutation, Subscription));
+    let builder = limits::apply(Schema::build(Query::default(), EmptyMutation, Subscription))
+        .data(schema::HostListing::default());
     match feed {
         Some(feed) => builder.data(feed).finish(),
         None => builder.finish(),

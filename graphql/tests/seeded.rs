@@ -7,7 +7,8 @@
 mod seed;
 
 use serde_json::{Value, json};
-use vouch_indexer::store::{IndexWriter, SeaStore};
+use vouch_indexer::store::entity::host;
+use vouch_indexer::store::{Commit, IndexWriter, Row, SeaStore};
 use vouch_testkit::{FreshPostgres, FreshSqlite};
 
 const SCALE: seed::Scale = seed::Scale {
@@ -113,7 +114,50 @@ async fn check(url: &str, store: SeaStore) {
         .await
         .unwrap();
     assert_eq!(undone.events_removed, 1);
-    assert_eq!(query(&http, &base, COUNTS, vars).await, d);
+    assert_eq!(query(&http, &base, COUNTS, vars.clone()).await, d);
+
+    // A commit that changes only the hosts: the host lists, built once per database version
+    // and shared (schema::HostListing), show the newcomer in the very next answer.
+    let mut cp = store.checkpoint(seed::CHAIN_ID).await.unwrap().unwrap();
+    cp.block_number += 1;
+    cp.block_hash = format!("{:#x}", alloy::primitives::keccak256("listing-test"));
+    let newcomer = alloy::primitives::Address::repeat_byte(0xaa).to_checksum(None);
+    let host = host::Model {
+        chain_id: cp.chain_id,
+        address: newcomer.clone(),
+        endpoint: "https://newcomer.example".into(),
+        region: "listing-test".into(),
+        price_per_token: "1".into(),
+        models: "[]".into(),
+        operator: None,
+        registered: true,
+        registered_at: Some(1_800_000_000),
+        deregistered_at: None,
+        last_heartbeat: None,
+        block: cp.block_number,
+    };
+    store
+        .commit(Commit {
+            chain_id: seed::CHAIN_ID,
+            rows: vec![Row::Host(host)],
+            checkpoint: Some(cp),
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let listed = query(
+        &http,
+        &base,
+        r#"{ all: hosts(first: 1) { totalCount }
+             new: hosts(filter: {region: "listing-test"}, first: 5) { totalCount nodes { address } }
+             board: leaderboard(first: 1) { totalCount } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(listed["all"]["totalCount"], s.hosts + 1);
+    assert_eq!(listed["new"]["totalCount"], 1);
+    assert_eq!(listed["new"]["nodes"][0]["address"], newcomer);
+    assert_eq!(listed["board"]["totalCount"], s.registered_hosts + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,10 +7,11 @@
 //! cursors (sort key, address).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use vouch_indexer::store::entity::{host, stake};
+use vouch_indexer::store::entity::{checkpoint, host, stake};
 
 use super::job::Job;
 use super::reputation::{self, ReputationChange, StakeChange, score_now};
@@ -225,13 +226,55 @@ pub enum HostOrder {
 }
 
 /// A host with what lists sort and filter it by.
+#[derive(Clone)]
 struct Listed {
     host: host::Model,
+    /// `host.models`, parsed once.
+    models: Vec<String>,
     active: String,
     reputation: i64,
 }
 
-async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
+/// The host listing of one database version: every host with its active stake and its
+/// reputation at that version's clock (`RequestCtx::now` is the latest indexed block's time,
+/// so the listing is a function of the version alone). Built by the first request that reads
+/// a version, while the requests reading the same version wait for it, then shared: a list
+/// query filters, sorts and pages it in memory instead of loading every host, stake and
+/// reputation row again (10,000 hosts took seconds per request under load: docs/benchmarks.md).
+#[derive(Default)]
+pub struct HostListing {
+    latest: tokio::sync::Mutex<Option<ListingOf>>,
+}
+
+struct ListingOf {
+    chain_id: i64,
+    version: Vec<checkpoint::Model>,
+    hosts: Arc<Vec<Listed>>,
+}
+
+/// Every host as the request's snapshot sees it (shared, see [`HostListing`]).
+async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Arc<Vec<Listed>>> {
+    let r = req(ctx);
+    let Some(listing) = ctx.data_opt::<HostListing>() else {
+        return Ok(Arc::new(load_hosts(ctx).await?));
+    };
+    let mut latest = listing.latest.lock().await;
+    if let Some(l) = latest.as_ref()
+        && l.chain_id == r.chain_id
+        && l.version == r.version
+    {
+        return Ok(l.hosts.clone());
+    }
+    let hosts = Arc::new(load_hosts(ctx).await?);
+    *latest = Some(ListingOf {
+        chain_id: r.chain_id,
+        version: r.version.clone(),
+        hosts: hosts.clone(),
+    });
+    Ok(hosts)
+}
+
+async fn load_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
     let r = req(ctx);
     let hosts = r
         .all(
@@ -257,6 +300,7 @@ async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
     Ok(hosts
         .into_iter()
         .map(|h| Listed {
+            models: serde_json::from_str(&h.models).unwrap_or_default(),
             active: stakes
                 .get(&h.address)
                 .cloned()
@@ -270,8 +314,7 @@ async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
 fn matches(l: &Listed, f: &HostFilter) -> bool {
     let h = &l.host;
     if let Some(m) = &f.model {
-        let models: Vec<String> = serde_json::from_str(&h.models).unwrap_or_default();
-        if !models.iter().any(|x| x.eq_ignore_ascii_case(&m.0)) {
+        if !l.models.iter().any(|x| x.eq_ignore_ascii_case(&m.0)) {
             return false;
         }
     }
@@ -366,9 +409,9 @@ impl HostQuery {
         let order_by = order_by.unwrap_or_default();
         let items: Vec<(Key, Listed)> = all_hosts(ctx)
             .await?
-            .into_iter()
+            .iter()
             .filter(|l| matches(l, &filter))
-            .map(|l| (sort_key(&l, order_by), l))
+            .map(|l| (sort_key(l, order_by), l.clone()))
             .collect();
         let arity = match order_by {
             HostOrder::Stake | HostOrder::Price => 3,
@@ -396,8 +439,9 @@ impl HostQuery {
     ) -> async_graphql::Result<Conn<LeaderboardEntry>> {
         let listed: Vec<Listed> = all_hosts(ctx)
             .await?
-            .into_iter()
+            .iter()
             .filter(|l| l.host.registered)
+            .cloned()
             .collect();
         let mut scores: Vec<i64> = listed.iter().map(|l| l.reputation).collect();
         scores.sort_unstable();

@@ -12,6 +12,7 @@ mod status;
 
 use async_graphql::MergedObject;
 
+pub use host::HostListing;
 pub use reputation::decay;
 
 /// The root of every query.
