@@ -301,6 +301,58 @@ pub fn memory_page<T, N: OutputType>(
     Ok(conn)
 }
 
+/// A page of `items`, already sorted ascending by key, of the items `keep` accepts: what
+/// [`memory_page`] answers for the kept items, but the cursors are found by binary search and
+/// only the page's nodes are built, so a shared, pre-sorted list (the host listing) costs one
+/// pass of `keep` (for `totalCount`) and a page's worth of `node` per request.
+pub fn sorted_page<T, N: OutputType>(
+    items: &[(Key, T)],
+    desc: bool,
+    args: &PageArgs,
+    arity: usize,
+    keep: impl Fn(&T) -> bool,
+    node: impl Fn(&T) -> N,
+) -> Result<Conn<N>> {
+    let spec = check(args, arity)?;
+    let total = items.iter().filter(|(_, t)| keep(t)).count();
+    // The range the cursors leave, in ascending indices.
+    let above = |b: &Key| items.partition_point(|(k, _)| k <= b);
+    let from = |b: &Key| items.partition_point(|(k, _)| k < b);
+    let (mut lo, mut hi) = (0, items.len());
+    let (low_cursor, high_cursor) = if desc {
+        (&spec.before, &spec.after)
+    } else {
+        (&spec.after, &spec.before)
+    };
+    if let Some(b) = low_cursor {
+        lo = above(b);
+    }
+    if let Some(b) = high_cursor {
+        hi = hi.min(from(b));
+    }
+    let window = items.get(lo..hi.max(lo)).unwrap_or_default();
+    let walk: Box<dyn Iterator<Item = &(Key, T)>> = match (desc, spec.backward) {
+        // Forward walks the connection's order; backward walks it from the end.
+        (false, false) | (true, true) => Box::new(window.iter()),
+        (true, false) | (false, true) => Box::new(window.iter().rev()),
+    };
+    let mut page: Vec<&(Key, T)> = walk.filter(|(_, t)| keep(t)).take(spec.n + 1).collect();
+    let more = page.len() > spec.n;
+    page.truncate(spec.n);
+    let (has_prev, has_next) = if spec.backward {
+        page.reverse();
+        (more, spec.before.is_some())
+    } else {
+        (spec.after.is_some(), more)
+    };
+    let mut conn = Connection::with_additional_fields(has_prev, has_next, TotalCount::known(total));
+    conn.edges.extend(
+        page.into_iter()
+            .map(|(k, t)| Edge::new(encode(k), node(t))),
+    );
+    Ok(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +393,43 @@ mod tests {
             vec![5, 6]
         );
         assert!(c.has_previous_page);
+    }
+
+    #[test]
+    fn sorted_pages_answer_as_memory_pages() {
+        // Keys with ties in the first component; every filter, direction, bound and count.
+        let items: Vec<(Key, i64)> = (0..23)
+            .map(|i| (vec![K::I(i % 5), K::I(i)], i))
+            .collect();
+        let mut sorted = items.clone();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let cursor = |i: i64| encode(&vec![K::I(i % 5), K::I(i)]);
+        let keeps: [fn(&i64) -> bool; 3] = [|_| true, |x| x % 3 == 0, |_| false];
+        let mut bounds: Vec<Option<String>> = vec![None];
+        bounds.extend([0, 4, 7, 13, 22].map(|i| Some(cursor(i))));
+        let mut compared = 0;
+        for keep in keeps {
+            let kept: Vec<(Key, i64)> = items.iter().filter(|(_, t)| keep(t)).cloned().collect();
+            for desc in [false, true] {
+                for after in &bounds {
+                    for before in &bounds {
+                        for (first, last) in [(Some(3), None), (None, Some(4)), (None, None), (Some(0), None), (Some(30), None)] {
+                            let args = PageArgs::new(first, after.clone(), last, before.clone());
+                            let want = memory_page(kept.clone(), desc, &args, 2, |x| x).unwrap();
+                            let got = sorted_page(&sorted, desc, &args, 2, keep, |x| *x).unwrap();
+                            let nodes = |c: &Conn<i64>| c.edges.iter().map(|e| (e.cursor.clone(), e.node)).collect::<Vec<_>>();
+                            assert_eq!(nodes(&got), nodes(&want), "desc {desc} {after:?} {before:?} {first:?} {last:?}");
+                            assert_eq!(
+                                (got.has_previous_page, got.has_next_page),
+                                (want.has_previous_page, want.has_next_page),
+                                "desc {desc} {after:?} {before:?} {first:?} {last:?}"
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 3 * 2 * 6 * 6 * 5);
     }
 }

@@ -19,7 +19,7 @@ use super::slash::Slash;
 use crate::context::req;
 use crate::limits::page_cost;
 use crate::loaders::{HostJobs, HostSlashes, LatestReputation, StakeOf, loaders};
-use crate::pagination::{Conn, Direction, K, Key, PageArgs, dec_key, memory_page};
+use crate::pagination::{Conn, Direction, K, Key, PageArgs, dec_key, sorted_page};
 use crate::scalars::{Address, BigInt, Bytes32, Time, cmp_dec};
 
 /// A host; `reputation` is filled when the host came from a list that computed it.
@@ -225,11 +225,20 @@ pub enum HostOrder {
     Price,
 }
 
+impl HostOrder {
+    /// Every order, each at the index `order as usize`.
+    const ALL: [HostOrder; 4] = [
+        HostOrder::Reputation,
+        HostOrder::Stake,
+        HostOrder::RegisteredAt,
+        HostOrder::Price,
+    ];
+}
+
 /// A host with what lists sort and filter it by.
-#[derive(Clone)]
 struct Listed {
     host: host::Model,
-    /// `host.models`, parsed once.
+    /// `host.models`, parsed once, in lower case.
     models: Vec<String>,
     active: String,
     reputation: i64,
@@ -237,10 +246,12 @@ struct Listed {
 
 /// The host listing of one database version: every host with its active stake and its
 /// reputation at that version's clock (`RequestCtx::now` is the latest indexed block's time,
-/// so the listing is a function of the version alone). Built by the first request that reads
-/// a version, while the requests reading the same version wait for it, then shared: a list
-/// query filters, sorts and pages it in memory instead of loading every host, stake and
-/// reputation row again (10,000 hosts took seconds per request under load: docs/benchmarks.md).
+/// so the listing is a function of the version alone), sorted once by each order's key and
+/// ranked once for the leaderboard. Built by the first request that reads a version, while the
+/// requests reading the same version wait for it, then shared: a list query finds its cursor
+/// by binary search, filters while it walks and builds only its page's nodes, instead of
+/// loading every host, stake and reputation row (seconds per request under load) or sorting
+/// and cloning the listing (tens of ms) per request: docs/benchmarks.md.
 #[derive(Default)]
 pub struct HostListing {
     latest: tokio::sync::Mutex<Option<ListingOf>>,
@@ -249,29 +260,100 @@ pub struct HostListing {
 struct ListingOf {
     chain_id: i64,
     version: Vec<checkpoint::Model>,
-    hosts: Arc<Vec<Listed>>,
+    listing: Arc<Listing>,
+}
+
+struct Listing {
+    hosts: Vec<Listed>,
+    /// For each order (indexed by `HostOrder as usize`), (key, index into `hosts`) ascending.
+    by_order: Vec<Vec<(Key, usize)>>,
+    /// Registered hosts with their rank, ascending by (reputation, inverted address).
+    leaderboard: Vec<(Key, Ranked)>,
+}
+
+#[derive(Clone, Copy)]
+struct Ranked {
+    host: usize,
+    rank: i64,
+    percentile: f64,
+}
+
+impl Listing {
+    fn new(hosts: Vec<Listed>) -> Listing {
+        let by_order = HostOrder::ALL
+            .iter()
+            .map(|&order| {
+                let mut keys: Vec<(Key, usize)> = hosts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (sort_key(l, order), i))
+                    .collect();
+                keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                keys
+            })
+            .collect();
+        let mut scores: Vec<i64> = hosts
+            .iter()
+            .filter(|l| l.host.registered)
+            .map(|l| l.reputation)
+            .collect();
+        scores.sort_unstable();
+        let n = scores.len();
+        let mut leaderboard: Vec<(Key, Ranked)> = hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.host.registered)
+            .map(|(i, l)| {
+                let below = scores.partition_point(|s| *s < l.reputation);
+                let not_above = scores.partition_point(|s| *s <= l.reputation);
+                let ranked = Ranked {
+                    host: i,
+                    rank: (n - not_above) as i64 + 1,
+                    percentile: if n > 1 {
+                        100.0 * below as f64 / (n - 1) as f64
+                    } else {
+                        100.0
+                    },
+                };
+                // Best first; ties by address ascending (the key is walked descending).
+                let inv: String = l
+                    .host
+                    .address
+                    .chars()
+                    .map(|c| (b'~' - c as u8 + b'0') as char)
+                    .collect();
+                (vec![K::I(l.reputation), K::S(inv)], ranked)
+            })
+            .collect();
+        leaderboard.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Listing {
+            hosts,
+            by_order,
+            leaderboard,
+        }
+    }
 }
 
 /// Every host as the request's snapshot sees it (shared, see [`HostListing`]).
-async fn all_hosts(ctx: &Context<'_>) -> async_graphql::Result<Arc<Vec<Listed>>> {
+async fn listing(ctx: &Context<'_>) -> async_graphql::Result<Arc<Listing>> {
     let r = req(ctx);
-    let Some(listing) = ctx.data_opt::<HostListing>() else {
-        return Ok(Arc::new(load_hosts(ctx).await?));
+    let Some(shared) = ctx.data_opt::<HostListing>() else {
+        return Ok(Arc::new(Listing::new(load_hosts(ctx).await?)));
     };
-    let mut latest = listing.latest.lock().await;
+    let mut latest = shared.latest.lock().await;
     if let Some(l) = latest.as_ref()
         && l.chain_id == r.chain_id
         && l.version == r.version
     {
-        return Ok(l.hosts.clone());
+        return Ok(l.listing.clone());
     }
-    let hosts = Arc::new(load_hosts(ctx).await?);
+    let listing = Arc::new(Listing::new(load_hosts(ctx).await?));
     *latest = Some(ListingOf {
         chain_id: r.chain_id,
         version: r.version.clone(),
-        hosts: hosts.clone(),
+        listing: listing.clone(),
     });
-    Ok(hosts)
+    Ok(listing)
 }
 
 async fn load_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
@@ -300,7 +382,11 @@ async fn load_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
     Ok(hosts
         .into_iter()
         .map(|h| Listed {
-            models: serde_json::from_str(&h.models).unwrap_or_default(),
+            models: serde_json::from_str::<Vec<String>>(&h.models)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.to_ascii_lowercase())
+                .collect(),
             active: stakes
                 .get(&h.address)
                 .cloned()
@@ -311,37 +397,50 @@ async fn load_hosts(ctx: &Context<'_>) -> async_graphql::Result<Vec<Listed>> {
         .collect())
 }
 
-fn matches(l: &Listed, f: &HostFilter) -> bool {
-    let h = &l.host;
-    if let Some(m) = &f.model {
-        if !l.models.iter().any(|x| x.eq_ignore_ascii_case(&m.0)) {
+/// `HostFilter` with its model in lower case, as `Listed::models` holds them.
+struct Filter {
+    f: HostFilter,
+    model: Option<String>,
+}
+
+impl Filter {
+    fn new(f: HostFilter) -> Filter {
+        let model = f.model.as_ref().map(|m| m.0.to_ascii_lowercase());
+        Filter { f, model }
+    }
+
+    fn matches(&self, l: &Listed) -> bool {
+        let (h, f) = (&l.host, &self.f);
+        if let Some(m) = &self.model {
+            if !l.models.iter().any(|x| x == m) {
+                return false;
+            }
+        }
+        if f.region.as_ref().is_some_and(|r| *r != h.region) {
             return false;
         }
+        match f.status {
+            Some(HostStatus::Registered) if !h.registered => return false,
+            Some(HostStatus::Deregistered) if h.registered => return false,
+            _ => {}
+        }
+        if f.min_stake
+            .as_ref()
+            .is_some_and(|m| cmp_dec(&l.active, &m.0).is_lt())
+        {
+            return false;
+        }
+        if f.min_reputation.is_some_and(|m| l.reputation < m) {
+            return false;
+        }
+        if f.max_price
+            .as_ref()
+            .is_some_and(|m| cmp_dec(&h.price_per_token, &m.0).is_gt())
+        {
+            return false;
+        }
+        true
     }
-    if f.region.as_ref().is_some_and(|r| *r != h.region) {
-        return false;
-    }
-    match f.status {
-        Some(HostStatus::Registered) if !h.registered => return false,
-        Some(HostStatus::Deregistered) if h.registered => return false,
-        _ => {}
-    }
-    if f.min_stake
-        .as_ref()
-        .is_some_and(|m| cmp_dec(&l.active, &m.0).is_lt())
-    {
-        return false;
-    }
-    if f.min_reputation.is_some_and(|m| l.reputation < m) {
-        return false;
-    }
-    if f.max_price
-        .as_ref()
-        .is_some_and(|m| cmp_dec(&h.price_per_token, &m.0).is_gt())
-    {
-        return false;
-    }
-    true
 }
 
 fn sort_key(l: &Listed, order: HostOrder) -> Key {
@@ -405,25 +504,23 @@ impl HostQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Host>> {
-        let filter = filter.unwrap_or_default();
+        let filter = Filter::new(filter.unwrap_or_default());
         let order_by = order_by.unwrap_or_default();
-        let items: Vec<(Key, Listed)> = all_hosts(ctx)
-            .await?
-            .iter()
-            .filter(|l| matches(l, &filter))
-            .map(|l| (sort_key(l, order_by), l.clone()))
-            .collect();
+        let listing = listing(ctx).await?;
         let arity = match order_by {
             HostOrder::Stake | HostOrder::Price => 3,
             _ => 2,
         };
-        let args = PageArgs::new(first, after, last, before);
-        Ok(memory_page(
-            items,
+        Ok(sorted_page(
+            &listing.by_order[order_by as usize],
             direction.unwrap_or(Direction::Desc) == Direction::Desc,
-            &args,
+            &PageArgs::new(first, after, last, before),
             arity,
-            |l| Host(l.host, Some(l.reputation)),
+            |&i| filter.matches(&listing.hosts[i]),
+            |&i| {
+                let l = &listing.hosts[i];
+                Host(l.host.clone(), Some(l.reputation))
+            },
         )?)
     }
 
@@ -437,47 +534,22 @@ impl HostQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<Conn<LeaderboardEntry>> {
-        let listed: Vec<Listed> = all_hosts(ctx)
-            .await?
-            .iter()
-            .filter(|l| l.host.registered)
-            .cloned()
-            .collect();
-        let mut scores: Vec<i64> = listed.iter().map(|l| l.reputation).collect();
-        scores.sort_unstable();
-        let n = scores.len();
-        let items = listed
-            .into_iter()
-            .map(|l| {
-                let below = scores.partition_point(|s| *s < l.reputation);
-                let not_above = scores.partition_point(|s| *s <= l.reputation);
-                let entry = LeaderboardEntry {
-                    rank: (n - not_above) as i64 + 1,
-                    percentile: if n > 1 {
-                        100.0 * below as f64 / (n - 1) as f64
-                    } else {
-                        100.0
-                    },
-                    reputation: l.reputation,
-                    host: Host(l.host, Some(l.reputation)),
-                };
-                // Best first; ties by address ascending (the key is walked descending).
-                let inv: String = entry
-                    .host
-                    .0
-                    .address
-                    .chars()
-                    .map(|c| (b'~' - c as u8 + b'0') as char)
-                    .collect();
-                (vec![K::I(entry.reputation), K::S(inv)], entry)
-            })
-            .collect();
-        Ok(memory_page(
-            items,
+        let listing = listing(ctx).await?;
+        Ok(sorted_page(
+            &listing.leaderboard,
             true,
             &PageArgs::new(first, after, last, before),
             2,
-            |e| e,
+            |_| true,
+            |r| {
+                let l = &listing.hosts[r.host];
+                LeaderboardEntry {
+                    rank: r.rank,
+                    percentile: r.percentile,
+                    reputation: l.reputation,
+                    host: Host(l.host.clone(), Some(l.reputation)),
+                }
+            },
         )?)
     }
 }
