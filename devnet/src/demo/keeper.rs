@@ -122,6 +122,9 @@ impl ServiceKeeper {
             ..WatcherConfig::new(host)
         };
         config.poll = Duration::from_millis(100);
+        // One batch at a time per host: the five hosts share the prover's workers, so a second
+        // batch in flight would only split a round's results into more, smaller proofs.
+        config.max_in_flight = 1;
         config.shutdown_grace = Duration::from_secs(10);
         let handle = Keeper::start(config).await?;
         stats.add_keeper(handle.metrics().clone());
