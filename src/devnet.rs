@@ -88,7 +88,9 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
         _ = int.recv() => { eprintln!("devnet: interrupted while starting"); return Ok(ExitCode::from(130)); }
         _ = term.recv() => { eprintln!("devnet: terminated while starting"); return Ok(ExitCode::from(143)); }
     };
-    print_welcome(&devnet);
+    if !args.demo {
+        print_welcome(&devnet, None);
+    }
 
     let tty = std::io::stderr().is_terminal();
     let demo = if args.demo {
@@ -108,7 +110,10 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
             _ = term.recv() => { eprintln!("devnet: terminated"); let _ = devnet.stop().await; return Ok(ExitCode::from(143)); }
         };
         match started {
-            Ok(demo) => Some(demo),
+            Ok(demo) => {
+                print_welcome(&devnet, Some(&demo));
+                Some(demo)
+            }
             Err(e) => {
                 let _ = devnet.stop().await;
                 return Err(devnet_error(e));
@@ -174,27 +179,50 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_welcome(devnet: &Devnet) {
+/// The endpoints and three commands to try. With the demo: each host's keeper, and the tour
+/// job's answer posted to the first host's keeper, then followed there.
+fn print_welcome(devnet: &Devnet, demo: Option<&Demo>) {
     let e = devnet.endpoints();
     let staking = devnet.deployment().contracts.staking;
+    let explorer = e.graphql.trim_end_matches("graphql");
     println!("Vouch devnet is up.");
     println!("  chain (anvil, id 31337)  {} | {}", e.rpc, e.ws);
+    println!("  explorer                 {explorer}");
     println!("  GraphQL + GraphiQL       {}", e.graphql);
     println!("  deployment manifest      {}", e.manifest.display());
     println!("  index database           {}", e.database);
+    if let Some(demo) = demo {
+        for (i, k) in demo.keepers().iter().enumerate() {
+            println!("  keeper of host {}         {} (host {})", i + 1, k.url, k.host);
+        }
+    }
     println!("Try:");
     println!(
         "  curl -s {} -H 'content-type: application/json' -d '{{\"query\":\"{{ indexerStatus {{ indexedBlock head }} protocol {{ totalStaked jobsByState {{ state count }} }} }}\"}}'",
         e.graphql
     );
-    println!(
-        "  node_modules/.bin/cast call {staking} 'minimumStake()(uint256)' --rpc-url {}",
-        e.rpc
-    );
-    println!(
-        "  vouch serve --print-schema | less    # every query, or open {} in a browser",
-        e.graphql
-    );
+    match demo.and_then(|d| d.keepers().first().map(|k| (d.tour_job(), k))) {
+        Some((job, keeper)) => {
+            println!(
+                "  curl -s -X POST {}/v1/results -H 'content-type: application/json' -d '{{\"jobId\":\"{job:#x}\",\"output\":\"Hello, Vouch.\"}}'    # answer job {job}, claimed by host 1",
+                keeper.url
+            );
+            println!(
+                "  curl -s {}/v1/results/{job:#x}    # accepted, proving, submitted, confirmed: then job {job} is COMPLETED at {explorer}",
+                keeper.url
+            );
+        }
+        None => {
+            println!(
+                "  node_modules/.bin/cast call {staking} 'minimumStake()(uint256)' --rpc-url {}",
+                e.rpc
+            );
+            println!(
+                "  vouch serve --print-schema | less    # every query, or open {} in a browser",
+                e.graphql
+            );
+        }
+    }
 }
 
 fn devnet_error(e: DevnetError) -> anyhow::Error {

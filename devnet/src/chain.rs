@@ -6,8 +6,11 @@ use alloy::node_bindings::{Anvil, AnvilInstance};
 
 use crate::{DevnetError, Result};
 
-/// Starts anvil on `port` (chain id 31337, the ten funded development accounts). It stops when
-/// the instance is dropped.
+/// anvil's chain id (its default, which the devnet keeps).
+pub const CHAIN_ID: u64 = 31337;
+
+/// Starts anvil on `port` (chain id [`CHAIN_ID`], the ten funded development accounts). It
+/// stops when the instance is dropped.
 pub fn start_anvil(port: u16) -> Result<AnvilInstance> {
     let path = vouch_bindings::repository_root()
         .join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");

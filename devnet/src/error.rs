@@ -38,6 +38,8 @@ pub enum DevnetError {
     Prover(#[from] vouch_keeper::prover::ProverError),
     #[error("demo transaction: {0}")]
     Tx(#[from] vouch_keeper::tx::TxError),
+    #[error("demo keeper: {0}")]
+    Keeper(#[from] vouch_keeper::service::KeeperError),
 }
 
 impl DevnetError {

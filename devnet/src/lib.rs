@@ -64,6 +64,8 @@ pub struct Endpoints {
     pub graphql: String,
     pub manifest: PathBuf,
     pub database: String,
+    /// The data directory (the manifest, the default SQLite index, the demo keepers' queues).
+    pub data_dir: PathBuf,
 }
 
 /// A running devnet.
@@ -86,6 +88,13 @@ impl Devnet {
         let started = Instant::now();
         chain::check_port_free(config.anvil_port, "the anvil port (--anvil-port)")?;
         chain::check_addr_free(config.listen, "the GraphQL address (--listen)")?;
+        // The network config is read before anything starts: a broken one is the user's to fix.
+        let mut settings = vouch_deployer::network::NetworkConfig::for_chain(
+            &vouch_deployer::network::networks_dir(),
+            chain::CHAIN_ID,
+        )?
+        .map(|c| c.settings)
+        .unwrap_or_default();
         let database = prepare_database(&config).await?;
 
         progress(&format!(
@@ -101,12 +110,6 @@ impl Devnet {
         let deployer: PrivateKeySigner = anvil.keys()[0].clone().into();
         let manifest = config.data_dir.join("deployment.json");
         let root = vouch_bindings::repository_root();
-        let mut settings = vouch_deployer::network::NetworkConfig::for_chain(
-            &vouch_deployer::network::networks_dir(),
-            anvil.chain_id(),
-        )?
-        .map(|c| c.settings)
-        .unwrap_or_default();
         if config.demo {
             let council = anvil
                 .keys()
@@ -186,6 +189,7 @@ impl Devnet {
             graphql: format!("http://{}/graphql", config.listen),
             manifest,
             database,
+            data_dir: config.data_dir.clone(),
         };
         Ok(Devnet {
             anvil,

@@ -217,7 +217,7 @@ pub(crate) async fn reset(url: &str) -> Result<()> {
     let db = sea_orm::Database::connect(url)
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    let holds = match indexed_block(&db, 31337).await {
+    let holds = match indexed_block(&db, crate::chain::CHAIN_ID).await {
         Ok(block) => block.is_some(),
         // No checkpoints table yet: a fresh database.
         Err(_) => false,

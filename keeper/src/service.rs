@@ -214,6 +214,7 @@ pub struct KeeperHandle {
     server: Option<tokio::task::JoinHandle<Result<()>>>,
     pipeline: tokio::task::JoinHandle<()>,
     watcher: WatcherHandle,
+    tx: TxManager,
 }
 
 /// The keeper as a library: [`Keeper::start`] runs one host's keeper on the current runtime.
@@ -269,7 +270,7 @@ impl Keeper {
             })?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let host_chain = Chain::new(config.provider.clone(), config.deployment.clone());
-        let watcher = Watcher::new(config.watcher.clone(), host_chain, tx)
+        let watcher = Watcher::new(config.watcher.clone(), host_chain, tx.clone())
             .await?
             .with_metrics(metrics)
             .start(until_stopped(stopped.clone()));
@@ -293,6 +294,7 @@ impl Keeper {
             server: Some(server),
             pipeline,
             watcher,
+            tx,
         })
     }
 }
@@ -321,6 +323,13 @@ impl KeeperHandle {
     /// What the start found in flight from a previous run and how it settled it.
     pub fn reconciled(&self) -> &Reconciled {
         &self.reconciled
+    }
+
+    /// The keeper's transaction manager, for the host's other transactions from the same key
+    /// (claims, withdrawals) in a process that embeds the keeper: a second manager on the key
+    /// would track its own nonces and collide with this one's.
+    pub fn tx(&self) -> &TxManager {
+        &self.tx
     }
 
     /// The watcher's statistics so far.

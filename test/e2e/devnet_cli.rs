@@ -1,7 +1,8 @@
 //! `vouch devnet` as a newcomer runs it: the real binary brings up anvil, the verified
 //! deployment, the indexer and the GraphQL API; the API answers with the indexed chain while it
 //! runs; `--for N` ends with a summary whose totals equal the chain's, and leaves no anvil
-//! behind; a port in use is one line and exit 2. On SQLite (the default) and PostgreSQL.
+//! behind; bad input (a port in use, an unreachable database, a broken network config) is one
+//! line and exit 2. On SQLite (the default) and PostgreSQL.
 
 mod support;
 
@@ -174,4 +175,69 @@ fn a_port_in_use_is_one_line_and_exit_2() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1);
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1; the password is not shown.
+    let url = "postgres://vouch:secret@127.0.0.1:1/devnet";
+    let (code, stdout, stderr) = run(&mut vouch(
+        dir.path(),
+        &[
+            "devnet",
+            "--anvil-port",
+            &free_port().to_string(),
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--database",
+            url,
+        ],
+    ));
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot reach the database postgres://vouch:***@127.0.0.1:1/devnet: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+}
+
+/// A repository whose network config for the devnet's chain is not JSON: the real anvil (the
+/// repository's node_modules, linked) never starts.
+#[test]
+fn a_broken_network_manifest_is_one_line_and_exit_2() {
+    let root = tempfile::tempdir().unwrap();
+    let real = vouch_bindings::repository_root();
+    std::fs::create_dir_all(root.path().join("circuits")).unwrap();
+    std::fs::write(root.path().join(vouch_bindings::root::ROOT_MARKER), "").unwrap();
+    std::os::unix::fs::symlink(real.join("node_modules"), root.path().join("node_modules"))
+        .unwrap();
+    let networks = root.path().join("deploy/networks");
+    std::fs::create_dir_all(&networks).unwrap();
+    std::fs::write(networks.join("anvil.json"), "{\"name\": \"anvil\", \"chainId\": 31337,\n").unwrap();
+    let anvil_port = free_port();
+    let (code, stdout, stderr) = run(vouch(
+        root.path(),
+        &[
+            "devnet",
+            "--anvil-port",
+            &anvil_port.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ],
+    )
+    .env("VOUCH_ROOT", root.path()));
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let file = networks.join("anvil.json");
+    assert!(
+        stderr.starts_with(&format!("error: cannot read network config {}: ", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("EOF"), "{stderr}");
+    assert!(
+        TcpListener::bind(("127.0.0.1", anvil_port)).is_ok(),
+        "anvil was started"
+    );
 }

@@ -1,5 +1,7 @@
-//! `vouch devnet --demo` as a newcomer runs it: five hosts with their keepers, renters in ETH
-//! and VOUCH, real batch proofs, payments after the dispute window, and the scripted events.
+//! `vouch devnet --demo` as a newcomer runs it: five hosts with their keepers (the keeper
+//! service, each on its own intake port), renters in ETH and VOUCH, real batch proofs, payments
+//! after the dispute window, and the scripted events. The banner's commands answer the tour job
+//! through host 1's keeper and follow it to its confirmation.
 //! Once the script's rounds are done (the chain is then quiet), every scripted job is in its
 //! scripted state on chain and in GraphQL, the indexer is at the head, and the GraphQL totals
 //! equal the contracts' own view read through the bindings; `--for N` then ends with the
@@ -40,6 +42,16 @@ const ROUNDS: &str = "4";
 /// Long enough for the script to end and the checks to run while the devnet still serves,
 /// with other tests busy on the same two cores (the script takes 10-30 s there).
 const FOR: &str = "60";
+
+/// Runs a command line as the banner prints it; returns its stdout.
+fn sh(line: &str) -> String {
+    let out = std::process::Command::new("bash")
+        .args(["-c", line])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{line}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
 
 /// Lines of a child's pipe, as they come.
 fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -146,10 +158,79 @@ async fn demo_runs_its_script(database: Option<String>) {
                 .map(|p| dir.path().join(p.trim()))
         })
         .expect("the manifest line");
+    // Each host's keeper is on the banner, then three commands.
+    let keepers: Vec<&String> = welcome
+        .iter()
+        .filter(|l| l.trim_start().starts_with("keeper of host "))
+        .collect();
+    assert_eq!(keepers.len(), 5, "{welcome:?}");
+    let tries: Vec<String> = (0..3)
+        .map(|_| stdout.recv_timeout(Duration::from_secs(5)).unwrap())
+        .collect();
+    let keeper1 = keepers[0]
+        .split_whitespace()
+        .nth(4)
+        .expect("the keeper's URL")
+        .to_string();
+    assert!(keeper1.starts_with("http://127.0.0.1:"), "{keeper1}");
     let log = until(&stderr, Duration::from_secs(120), |l| {
         l == format!("demo: all {ROUNDS} rounds done; the chain is quiet")
     });
     eprintln!("script done {:?} after start", started.elapsed());
+
+    // The banner's second command answers the tour job through host 1's keeper; its third
+    // follows the result there until it is confirmed on chain.
+    let (post, tour_job) = {
+        let line = &tries[1];
+        assert!(
+            line.trim_start()
+                .starts_with(&format!("curl -s -X POST {keeper1}/v1/results ")),
+            "{tries:?}"
+        );
+        let job = line.rsplit("# answer job ").next().unwrap();
+        let job: u64 = job.split(',').next().unwrap().parse().unwrap();
+        (line.clone(), job)
+    };
+    let reply = sh(&post);
+    let reply: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
+    assert_eq!(
+        reply["jobId"],
+        format!("{:#066x}", tour_job),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["outputHash"],
+        alloy::primitives::keccak256("Hello, Vouch.").to_string(),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["signer"].as_str().unwrap().to_lowercase(),
+        keepers[0]
+            .rsplit("(host ")
+            .next()
+            .unwrap()
+            .trim_end_matches(')')
+            .to_lowercase(),
+        "{reply}"
+    );
+    let status_cmd = tries[2].split("    #").next().unwrap().to_string();
+    assert!(
+        status_cmd
+            .trim()
+            .ends_with(&format!("{keeper1}/v1/results/{tour_job:#x}")),
+        "{tries:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let landed = loop {
+        let s: serde_json::Value = serde_json::from_str(&sh(&status_cmd)).unwrap();
+        if s["state"] == "confirmed" {
+            break s;
+        }
+        assert_ne!(s["state"], "failed", "{s}");
+        assert!(Instant::now() < deadline, "not confirmed: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(landed["txHash"].as_str().is_some(), "{landed}");
 
     // Every scripted event ended as scripted.
     let outcomes: Vec<_> = log
@@ -212,13 +293,16 @@ async fn demo_runs_its_script(database: Option<String>) {
         *onchain_states.entry(s.clone()).or_default() += 1;
         state_of.insert(id, s);
     }
-    assert!(jobs >= 4 * 30, "{jobs} jobs");
-    // Every round's regular job is paid; only the scripted ones end otherwise.
+    assert_eq!(jobs, 4 * 30 + 4 + 1, "4 rounds of 30, the 4 scripted jobs, the tour job");
+    // Every round's regular job is paid; only the scripted ones end otherwise, and the tour
+    // job, answered after the last round, is completed (its dispute window never ends: the
+    // chain is quiet).
     assert_eq!(
         onchain_states.get("PAID").copied(),
-        Some(jobs as i64 - 3),
+        Some(jobs as i64 - 4),
         "{onchain_states:?}"
     );
+    assert_eq!(state_of[&tour_job], "COMPLETED");
     for o in &outcomes {
         if let Some(id) = o.0 {
             assert_eq!(state_of[&id], o.2.to_uppercase(), "job {id} on chain");

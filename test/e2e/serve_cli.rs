@@ -170,6 +170,24 @@ async fn serves_what_vouch_index_wrote_on_sqlite_and_postgres() {
     let b = start(dir.path(), &["--database", &pg.url]).await;
     check(&a, head).await;
     check(&b, head).await;
+    // Stateless replicas: the same question gets the same answer from either.
+    let ask = |server: &Server| {
+        let url = format!("{}/graphql", server.1);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({"query": "{ indexerStatus { chainId indexedBlock head } protocol { registeredHosts jobCount totalStaked } hosts(first: 5) { totalCount } }"}))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (from_a, from_b) = (ask(&a).await, ask(&b).await);
+    assert!(!from_a.contains("\"errors\""), "{from_a}");
+    assert_eq!(from_a, from_b);
 }
 
 #[test]

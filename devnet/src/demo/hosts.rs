@@ -1,8 +1,8 @@
 //! The demo's hosts: each joins (stake, registration of its models), then runs a loop that
 //! takes job orders, claims them, "runs the model" (the output is a hash of the input and the
-//! host) and hands the result to its own keeper. Heartbeats and withdrawals go through the
-//! keeper too. One scripted fault per order kind: a host that drops a claimed job, and one
-//! whose keeper signs a second, different result.
+//! host) and posts the result to its own keeper's intake. Claims and withdrawals go through the
+//! keeper's transaction manager, heartbeats are the keeper's watcher's. One scripted fault per
+//! order kind: a host that drops a claimed job, and one that signs a second, different result.
 
 use std::sync::Arc;
 
@@ -14,7 +14,6 @@ use alloy::sol_types::SolCall;
 use tokio::sync::{mpsc, oneshot};
 use vouch_bindings::Deployment;
 use vouch_bindings::contracts::{JobMarketplace, NodeRegistry, Staking, VouchToken};
-use vouch_keeper::prover::JobTuple;
 
 use super::actors::mined;
 use super::keeper::HostKeeper;
@@ -54,7 +53,6 @@ pub struct Order {
     pub job_id: U256,
     pub model: B256,
     pub input: B256,
-    pub deadline: u64,
     pub fate: Fate,
     pub done: oneshot::Sender<Result<Served>>,
 }
@@ -137,15 +135,6 @@ impl<K: HostKeeper + Clone> Host<K> {
         TransactionRequest::default().with_to(to).with_input(input)
     }
 
-    pub async fn heartbeat(&self) -> Result<u64> {
-        let data = NodeRegistry::heartbeatCall { host: self.address }.abi_encode();
-        let landed = self
-            .keeper
-            .chore(self.call(self.deployment.contracts.node_registry, data))
-            .await?;
-        Ok(landed.gas_used)
-    }
-
     /// Withdraws what the marketplace credited the host in `token` (zero: ETH).
     pub async fn withdraw(&self, token: Address) -> Result<()> {
         let data = JobMarketplace::withdrawCall { token }.abi_encode();
@@ -155,10 +144,10 @@ impl<K: HostKeeper + Clone> Host<K> {
         Ok(())
     }
 
-    /// Claims, runs and submits one order; returns the claim's gas and what was signed.
-    async fn serve(&self, order: &Order) -> Result<(u64, Served)> {
+    /// Claims `job_id` for this host; returns the gas used.
+    pub async fn claim(&self, job_id: U256) -> Result<u64> {
         let data = JobMarketplace::claimJobCall {
-            jobId: order.job_id,
+            jobId: job_id,
             host: self.address,
         }
         .abi_encode();
@@ -166,34 +155,36 @@ impl<K: HostKeeper + Clone> Host<K> {
             .keeper
             .chore(self.call(self.deployment.contracts.job_marketplace, data))
             .await?;
+        Ok(claimed.gas_used)
+    }
+
+    /// Claims, runs and submits one order; returns the claim's gas and what was signed.
+    async fn serve(&self, order: &Order) -> Result<(u64, Served)> {
+        let claimed = self.claim(order.job_id).await?;
         let mut served = Served::default();
         if order.fate == Fate::Drop {
-            return Ok((claimed.gas_used, served));
+            return Ok((claimed, served));
         }
         let output = self.output(order.input);
-        let result = JobTuple {
-            job_id: B256::from(order.job_id),
-            model_hash: order.model,
-            input_hash: order.input,
-            output_hash: output,
-        };
-        let signature = self.keeper.submit(result, order.deadline).await?;
+        let job_id = B256::from(order.job_id);
+        let signature = self.keeper.submit(job_id, output).await?;
         served.signed.push((output, signature));
         if order.fate == Fate::Equivocate {
-            // The scripted fault: a keeper without the one-output-per-job guard signs another
-            // answer for the same job; the renter keeps both signatures.
+            // The scripted fault: the host signs another answer for the same job with its key
+            // outside the keeper (whose intake refuses a second output: 409 output_conflict);
+            // the renter keeps both signatures.
             let other = keccak256([output.as_slice(), b"second answer"].concat());
             let signature = self
                 .keeper
                 .signer()
-                .sign(result.job_id, other)
+                .sign(job_id, other)
                 .map_err(|e| DevnetError::Demo {
                     step: "signing a second result".into(),
                     reason: e.to_string(),
                 })?;
             served.signed.push((other, signature));
         }
-        Ok((claimed.gas_used, served))
+        Ok((claimed, served))
     }
 
     /// Takes orders until the channel closes; each order's outcome goes back on its `done`.

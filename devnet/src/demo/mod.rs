@@ -1,6 +1,9 @@
-//! `vouch devnet --demo`: protocol life on the devnet. Five hosts join and serve with their own
-//! keepers (one shared prover pool), two renters rent in ETH and VOUCH, payments are released
-//! after the dispute window (anvil's clock jumps), and the scripted events happen once each.
+//! `vouch devnet --demo`: protocol life on the devnet. Five hosts join and serve, each with its
+//! own keeper service (`vouch_keeper::service::Keeper`, the one `vouch keeper run` runs; one
+//! prover pool shared by all), two renters rent in ETH and VOUCH, payments are released after
+//! the dispute window (anvil's clock jumps), and the scripted events happen once each. One job,
+//! the tour job, is claimed by the first host and left for the user to answer through that
+//! host's keeper (the devnet's banner prints the command).
 //!
 //! One module per concern: [`actors`] (accounts, sending, the clock), [`keeper`] (the seam to a
 //! host's keeper and its implementation), [`hosts`], [`renters`], [`script`] (rounds and the
@@ -16,20 +19,30 @@ pub mod script;
 
 use std::sync::{Arc, Mutex};
 
+use alloy::primitives::Address;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use vouch_bindings::contracts::JobMarketplace;
 use vouch_keeper::prover::{Prover, ProverConfig};
 
 use actors::Actors;
 use hosts::Host;
-use keeper::{BATCH_SIZES, ProverKeeper};
+use keeper::{BATCH_SIZES, ServiceKeeper};
 pub use progress::{Snapshot, Stats};
 pub use script::{Announce, Outcome};
 
 use crate::{Devnet, DevnetError, Result};
 
-/// The keeper each demo host runs (swap here for the embedded keeper service).
-pub type DemoKeeper = ProverKeeper;
+/// The keeper each demo host runs.
+pub type DemoKeeper = ServiceKeeper;
+
+/// One demo host's keeper, as the banner shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeeperEndpoint {
+    pub host: Address,
+    /// The intake API, `http://127.0.0.1:PORT` (`POST /v1/results`, `/healthz`, `/metrics`).
+    pub url: String,
+}
 
 /// How the demo runs.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +61,8 @@ pub struct DemoReport {
 
 /// A running demo.
 pub struct Demo {
+    keepers: Vec<KeeperEndpoint>,
+    tour_job: u64,
     stats: Arc<Stats>,
     outcomes: Arc<Mutex<Vec<Outcome>>>,
     stop_tx: watch::Sender<bool>,
@@ -88,21 +103,27 @@ impl Demo {
         let provider = actors.provider(&url, false)?;
 
         let (stop_tx, stop_rx) = watch::channel(false);
-        let mut keepers = Vec::new();
+        let mut handles = Vec::new();
+        let mut endpoints = Vec::new();
         let mut hosts = Vec::new();
         let mut orders = Vec::new();
         let mut loops = Vec::new();
-        for key in &actors.hosts {
-            let (k, task) = ProverKeeper::start(
+        for (i, key) in actors.hosts.iter().enumerate() {
+            let queue = devnet.endpoints().data_dir.join(format!("keeper-{}.sqlite", i + 1));
+            let (k, handle) = ServiceKeeper::start(
                 prover.clone(),
                 reader.clone(),
                 key.clone(),
                 deployment.clone(),
+                &queue,
                 stats.clone(),
-                stop_rx.clone(),
             )
             .await?;
-            keepers.push(task);
+            endpoints.push(KeeperEndpoint {
+                host: key.address(),
+                url: k.url().to_string(),
+            });
+            handles.push(handle);
             let host = Arc::new(Host::<DemoKeeper>::new(
                 key.address(),
                 k,
@@ -113,6 +134,8 @@ impl Demo {
             hosts.push(host);
             orders.push(tx);
         }
+        stats.set_step("the tour job");
+        let tour_job = tour_job(&provider, &deployment, &actors, &hosts[0], &stats).await?;
         let mut script = script::Script::new(
             provider,
             deployment,
@@ -139,18 +162,32 @@ impl Demo {
             for l in loops {
                 let _ = l.await;
             }
-            for k in keepers {
-                let _ = k.await;
+            for k in handles {
+                if let Err(e) = k.shutdown().await {
+                    tracing::warn!(error = %e, "a demo keeper stopped with an error");
+                }
             }
             drop(prover);
             result
         });
         Ok(Demo {
+            keepers: endpoints,
+            tour_job,
             stats,
             outcomes,
             stop_tx,
             task,
         })
+    }
+
+    /// Each host's keeper, in host order.
+    pub fn keepers(&self) -> &[KeeperEndpoint] {
+        &self.keepers
+    }
+
+    /// The job claimed by the first host and left for the user to answer through its keeper.
+    pub fn tour_job(&self) -> u64 {
+        self.tour_job
     }
 
     /// The counters now.
@@ -184,3 +221,38 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
         }
     }
 }
+
+/// Creates an ETH job that the first host claims and nobody answers: the user's, to post a
+/// result for to that host's keeper and watch it land. Its deadline is as late as the
+/// marketplace allows (`maxJobDuration`), since the rounds move the clock a day or more each.
+async fn tour_job(
+    provider: &alloy::providers::DynProvider,
+    deployment: &vouch_bindings::Deployment,
+    actors: &Actors,
+    host: &Host<DemoKeeper>,
+    stats: &Stats,
+) -> Result<u64> {
+    let market = renters::Market::new(provider.clone(), deployment.clone());
+    let longest = JobMarketplace::new(deployment.contracts.job_marketplace, provider)
+        .maxJobDuration()
+        .call()
+        .await
+        .map_err(|e| renters::chain_read("maxJobDuration", e))?;
+    let now = actors::now(provider).await?;
+    let spec = renters::JobSpec {
+        renter: actors.renters[0].address(),
+        asset: renters::Asset::Eth,
+        model: hosts::model_hash(hosts::MODELS[0]),
+        label: TOUR_PROMPT.into(),
+        deadline: now + longest,
+        offered: host.address,
+    };
+    let (id, gas) = market.create(&spec).await?;
+    let claim_gas = host.claim(id).await?;
+    Stats::add(&stats.jobs_created, 1);
+    Stats::add(&stats.job_gas, gas + claim_gas);
+    Ok(id.to::<u64>())
+}
+
+/// The tour job's prompt (its input hash is keccak256 of it).
+pub const TOUR_PROMPT: &str = "Say hello to the Vouch devnet.";

@@ -1,26 +1,31 @@
-//! What the demo has done so far, counted as it happens (shared by the hosts' keepers and the
-//! script), and the one progress line shown beside the index's figures.
+//! What the demo has done so far, counted as it happens (by the script and the hosts, and by
+//! the hosts' keepers in their own metrics), and the one progress line shown beside the
+//! index's figures.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use vouch_keeper::metrics::Metrics;
 
 use crate::Summary;
 
-/// Counters, updated by every task of the demo.
+/// The keeper failures a snapshot counts: every failed pipeline step and watcher chore.
+const KEEPER_FAILURES: [&str; 4] = ["prove", "tx", "queue", "chain"];
+const WATCHER_FAILURES: [&str; 4] = ["claim", "expire", "heartbeat", "tick"];
+
+/// Counters, updated by every task of the demo; the proofs and batches are the keepers' own
+/// metrics, read when a snapshot is taken.
 #[derive(Debug, Default)]
 pub struct Stats {
     pub rounds: AtomicU64,
     pub jobs_created: AtomicU64,
     pub results: AtomicU64,
-    pub proofs: AtomicU64,
-    pub batches: AtomicU64,
-    pub proven_jobs: AtomicU64,
-    /// Gas of the landed proof transactions.
-    pub proof_gas: AtomicU64,
     /// Gas of every other job transaction (create, claim, release).
     pub job_gas: AtomicU64,
+    /// The script's failures (a scripted end not reached).
     pub failures: AtomicU64,
     step: Mutex<String>,
+    keepers: Mutex<Vec<Arc<Metrics>>>,
 }
 
 /// A copy of the counters at one moment.
@@ -48,20 +53,40 @@ impl Stats {
         *self.step.lock().unwrap_or_else(|e| e.into_inner()) = step.into();
     }
 
+    /// Counts a keeper's metrics into every later snapshot.
+    pub fn add_keeper(&self, metrics: Arc<Metrics>) {
+        self.keepers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(metrics);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Snapshot {
+        let mut s = Snapshot {
             rounds: get(&self.rounds),
             jobs_created: get(&self.jobs_created),
             results: get(&self.results),
-            proofs: get(&self.proofs),
-            batches: get(&self.batches),
-            proven_jobs: get(&self.proven_jobs),
-            proof_gas: get(&self.proof_gas),
             job_gas: get(&self.job_gas),
             failures: get(&self.failures),
             step: self.step.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            ..Snapshot::default()
+        };
+        for m in self.keepers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            s.proofs += get(&m.proofs);
+            s.batches += get(&m.transactions);
+            s.proven_jobs += get(&m.jobs_confirmed);
+            s.proof_gas += get(&m.gas_used);
+            // A job the keeper failed (deadline passed in its queue, gone on chain) is a
+            // failure in the demo, where every answered job is meant to land.
+            s.failures += get(&m.jobs_failed)
+                + KEEPER_FAILURES.iter().map(|k| m.failures.get(k)).sum::<u64>()
+                + WATCHER_FAILURES
+                    .iter()
+                    .map(|k| m.watcher_failures.get(k))
+                    .sum::<u64>();
         }
+        s
     }
 }
 
@@ -129,7 +154,11 @@ mod tests {
         };
         let stats = Stats::default();
         Stats::add(&stats.rounds, 2);
-        Stats::add(&stats.proofs, 4);
+        let keeper = Arc::new(Metrics::default());
+        keeper.proof(3, Duration::from_secs(1));
+        keeper.proof(1, Duration::from_secs(1));
+        stats.add_keeper(keeper.clone());
+        stats.add_keeper(keeper);
         stats.set_step("proving");
         assert_eq!(
             line(&summary, &stats.snapshot()),

@@ -1,7 +1,7 @@
 //! The demo's script: rounds of protocol life and the scripted events placed in them.
 //!
 //! A round: payments of the last round released (their dispute window is over), missed jobs
-//! expired, heartbeats, renters create jobs in ETH and VOUCH for the hosts, the hosts claim
+//! expired, renters create jobs in ETH and VOUCH for the hosts, the hosts claim
 //! and answer, their keepers prove in batches and land, then anvil's clock jumps past the
 //! dispute window (and, in the governance rounds, past the vote or the timelock delay).
 //! Scripted once each, in rounds 1 to 4 ([`SCRIPTED_ROUNDS`]): a dispute upheld by the
@@ -192,11 +192,6 @@ impl<K: HostKeeper + Clone> Script<K> {
         self.settle().await?;
         self.check_outcomes(false).await?;
 
-        self.step("heartbeats");
-        for h in &self.hosts {
-            h.heartbeat().await?;
-        }
-
         self.step("renting");
         let now = actors::now(&self.provider).await?;
         let mut waiting: Vec<(U256, usize, oneshot::Receiver<Result<Served>>)> = Vec::new();
@@ -359,7 +354,6 @@ impl<K: HostKeeper + Clone> Script<K> {
             job_id: id,
             model: spec.model,
             input: keccak256(&spec.label),
-            deadline: spec.deadline,
             fate,
             done,
         };
@@ -389,7 +383,10 @@ impl<K: HostKeeper + Clone> Script<K> {
     async fn wait_completed(&self, ids: &[U256]) -> Result<()> {
         let deadline = Instant::now() + LAND_TIMEOUT;
         loop {
-            let idle = self.hosts.iter().all(|h| h.keeper.pending() == 0);
+            let mut idle = true;
+            for h in &self.hosts {
+                idle &= h.keeper.pending().await? == 0;
+            }
             if idle {
                 let mut all = true;
                 for id in ids {
