@@ -18,7 +18,7 @@ use vouch_keeper::prover::{Prover, ProverConfig};
 use vouch_keeper::queue::{QueueError, ResultState};
 use vouch_keeper::service::{Keeper, KeeperConfig, KeeperError, KeeperHandle, ServiceError};
 use vouch_keeper::signing::{self, SigningError};
-use vouch_keeper::watcher::WatcherConfig;
+use vouch_keeper::watcher::{ClaimPolicy, WatcherConfig};
 
 use crate::{BadInput, bad_input};
 
@@ -114,6 +114,62 @@ pub struct RunArgs {
     /// Send a heartbeat when the last one on chain is this many seconds old [default: never]
     #[arg(long, env = "VOUCH_HEARTBEAT_SECS", value_name = "SECS")]
     heartbeat_secs: Option<u64>,
+    #[command(flatten)]
+    watch: WatchArgs,
+}
+
+/// The watcher's optional chores: claiming open jobs under a price policy and expiring other
+/// hosts' overdue jobs. Both are off unless asked for (alerts are always on).
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Claim open jobs for --models that pay at least --min-price and leave --min-time-left
+    #[arg(long, env = "VOUCH_CLAIM", requires = "models")]
+    claim: bool,
+    /// Models to claim jobs for: names (hashed with keccak256) or 0x-prefixed 32-byte hashes,
+    /// comma-separated (those the node serves)
+    #[arg(long, env = "VOUCH_MODELS", value_delimiter = ',', value_name = "M[,M..]")]
+    models: Vec<String>,
+    /// Least ETH payment per job worth claiming, in wei after the protocol fee (jobs paid in a
+    /// token are not claimed)
+    #[arg(long, env = "VOUCH_MIN_PRICE", value_name = "WEI", default_value_t = alloy::primitives::U256::ZERO)]
+    min_price: alloy::primitives::U256,
+    /// Seconds that must remain before a job's deadline to claim it (inference, proof, landing)
+    #[arg(long, env = "VOUCH_MIN_TIME_LEFT", value_name = "SECS", default_value_t = 600)]
+    min_time_left: u64,
+    /// Expire other hosts' claimed jobs once their deadline passed (refunds the renter, slashes
+    /// that host)
+    #[arg(long, env = "VOUCH_EXPIRE_OTHERS")]
+    expire_others: bool,
+    /// Time between the watcher's rounds, milliseconds
+    #[arg(long, env = "VOUCH_WATCH_POLL_MS", value_name = "MS", default_value_t = 5000)]
+    watch_poll_ms: u64,
+}
+
+/// The watcher's configuration from the flags: alerts always; claims, expiries and heartbeats
+/// only when asked for.
+fn watcher_config(
+    host: alloy::primitives::Address,
+    heartbeat_secs: Option<u64>,
+    args: &WatchArgs,
+) -> anyhow::Result<WatcherConfig> {
+    let mut config = WatcherConfig::new(host);
+    config.poll = Duration::from_millis(args.watch_poll_ms.max(10));
+    config.heartbeat_every = heartbeat_secs.map(Duration::from_secs);
+    config.expire_others = args.expire_others;
+    if args.claim {
+        let models = args
+            .models
+            .iter()
+            .map(|m| vouch_keeper::host::ops::model_hash(m.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BadInput(format!("{e} (--models / VOUCH_MODELS)")))?;
+        config.claim = Some(ClaimPolicy {
+            models,
+            min_payment_wei: args.min_price,
+            min_time_left: args.min_time_left,
+        });
+    }
+    Ok(config)
 }
 
 #[derive(Debug, Args)]
@@ -237,8 +293,7 @@ async fn run_keeper(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.batch.max_wait = Duration::from_millis(args.batch_wait_ms);
     config.tx.confirmations = args.confirmations.max(1);
     config.tx.poll = Duration::from_millis(args.tx_poll_ms.max(10));
-    config.watcher = WatcherConfig::new(config.host);
-    config.watcher.heartbeat_every = args.heartbeat_secs.map(Duration::from_secs);
+    config.watcher = watcher_config(config.host, args.heartbeat_secs, &args.watch)?;
     let mut keeper = match Keeper::start(config).await {
         Ok(keeper) => keeper,
         Err(KeeperError::Service(e @ ServiceError::Listen { .. })) => {
@@ -366,4 +421,69 @@ fn read_output(path: &Path) -> anyhow::Result<String> {
         ))
         .into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, U256, keccak256};
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        watch: WatchArgs,
+    }
+
+    fn config(args: &[&str]) -> WatcherConfig {
+        let cli = Cli::try_parse_from(std::iter::once("vouch").chain(args.iter().copied())).unwrap();
+        watcher_config(Address::repeat_byte(7), None, &cli.watch).unwrap()
+    }
+
+    #[test]
+    fn claims_and_expiries_are_off_unless_asked_for() {
+        let c = config(&[]);
+        assert_eq!((c.claim, c.expire_others, c.heartbeat_every), (None, false, None));
+        assert_eq!(c.poll, Duration::from_secs(5));
+        assert_eq!(c.host, Address::repeat_byte(7));
+    }
+
+    #[test]
+    fn the_claim_flags_make_the_price_policy() {
+        let c = config(&[
+            "--claim",
+            "--models",
+            "llama-3-8b-instruct-q4,0x0101010101010101010101010101010101010101010101010101010101010101",
+            "--min-price",
+            "40000000000000000",
+            "--min-time-left",
+            "900",
+            "--expire-others",
+            "--watch-poll-ms",
+            "100",
+        ]);
+        assert_eq!(
+            c.claim,
+            Some(ClaimPolicy {
+                models: vec![keccak256("llama-3-8b-instruct-q4"), alloy::primitives::B256::repeat_byte(1)],
+                min_payment_wei: U256::from(40_000_000_000_000_000u64),
+                min_time_left: 900,
+            })
+        );
+        assert!(c.expire_others);
+        assert_eq!(c.poll, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn claim_needs_models_and_a_bad_model_is_refused() {
+        let err = Cli::try_parse_from(["vouch", "--claim"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(err.to_string().contains("--models"), "{err}");
+        let cli = Cli::try_parse_from(["vouch", "--claim", "--models", "0x12"]).unwrap();
+        let err = watcher_config(Address::ZERO, None, &cli.watch).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "model 0x12 is not a 32-byte hash (0x and 64 hex digits) (--models / VOUCH_MODELS)"
+        );
+    }
 }

@@ -25,6 +25,12 @@ pub const METRICS: &[(&str, &str, &str, &str)] = &[
         "Results in the queue by state.",
     ),
     (
+        "vouch_keeper_queue_oldest_seconds",
+        "gauge",
+        "",
+        "Age of the oldest result not yet confirmed or failed (0 when none).",
+    ),
+    (
         "vouch_keeper_results_accepted_total",
         "counter",
         "",
@@ -107,6 +113,12 @@ pub const METRICS: &[(&str, &str, &str, &str)] = &[
         "counter",
         "kind",
         "Failed pipeline steps by kind (prove, tx, queue, chain).",
+    ),
+    (
+        "vouch_watcher_ticks_total",
+        "counter",
+        "",
+        "Watcher rounds completed.",
     ),
     (
         "vouch_watcher_claims_total",
@@ -232,6 +244,7 @@ pub struct Metrics {
     pub jobs_already_done: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub failures: Labeled,
+    pub watcher_ticks: AtomicU64,
     pub watcher_claims: AtomicU64,
     pub watcher_expiries: AtomicU64,
     pub watcher_heartbeats: AtomicU64,
@@ -270,8 +283,9 @@ impl Metrics {
         self.failures.increment(kind);
     }
 
-    /// The Prometheus text, with the queue's `depth` by state.
-    pub fn render(&self, depth: &BTreeMap<ResultState, u64>) -> String {
+    /// The Prometheus text, with the queue's `depth` by state and the age in seconds of its
+    /// oldest unsettled result (`oldest_age`: 0 when there is none).
+    pub fn render(&self, depth: &BTreeMap<ResultState, u64>, oldest_age: u64) -> String {
         let mut out = String::new();
         for &(name, kind, _, help) in METRICS {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -287,6 +301,7 @@ impl Metrics {
                     }
                     None
                 }
+                "vouch_keeper_queue_oldest_seconds" => Some(oldest_age),
                 "vouch_keeper_results_accepted_total" => Some(load(&self.results_accepted)),
                 "vouch_keeper_results_refused_total" => Some(load(&self.results_refused)),
                 "vouch_keeper_proofs_total" => Some(load(&self.proofs)),
@@ -310,6 +325,7 @@ impl Metrics {
                     labeled(&mut out, "kind", &self.failures);
                     None
                 }
+                "vouch_watcher_ticks_total" => Some(load(&self.watcher_ticks)),
                 "vouch_watcher_claims_total" => Some(load(&self.watcher_claims)),
                 "vouch_watcher_expiries_total" => Some(load(&self.watcher_expiries)),
                 "vouch_watcher_heartbeats_total" => Some(load(&self.watcher_heartbeats)),
@@ -354,12 +370,13 @@ mod tests {
         };
         m.transaction(64, &landed, Duration::from_millis(400));
         let depth: BTreeMap<_, _> = ResultState::ALL.into_iter().map(|s| (s, 1)).collect();
-        let text = m.render(&depth);
+        let text = m.render(&depth, 42);
         for &(name, kind, _, _) in METRICS {
             assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{name}");
         }
         for line in [
             "vouch_keeper_queue_depth{state=\"submitted\"} 1",
+            "vouch_keeper_queue_oldest_seconds 42",
             "vouch_keeper_proofs_total 2",
             "vouch_keeper_jobs_proven_total 65",
             "vouch_keeper_proof_seconds_bucket{le=\"0.25\"} 1",

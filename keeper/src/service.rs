@@ -114,13 +114,20 @@ async fn healthz(State(intake): State<Intake>) -> Response {
 }
 
 async fn metrics(State(intake): State<Intake>) -> Response {
-    match intake.queue().depth().await {
-        Ok(depth) => (
-            [("content-type", "text/plain; version=0.0.4")],
-            intake.metrics().render(&depth),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    let queue = intake.queue();
+    match (queue.depth().await, queue.oldest_unsettled().await) {
+        (Ok(depth), Ok(oldest)) => {
+            // Wall clock, as intake stamps `accepted_at`.
+            let age = oldest.map_or(0, |at| crate::intake::unix_now().saturating_sub(at));
+            (
+                [("content-type", "text/plain; version=0.0.4")],
+                intake.metrics().render(&depth, age),
+            )
+                .into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
     }
 }
 

@@ -250,6 +250,30 @@ impl Queue {
         Ok(updated.rows_affected)
     }
 
+    /// When intake accepted the oldest result not yet settled (`accepted`, `proving` or
+    /// `submitted`), unix seconds; None when every result is `confirmed` or `failed`.
+    #[tracing::instrument(name = "queue_oldest_unsettled", skip_all)]
+    pub async fn oldest_unsettled(&self) -> Result<Option<u64>> {
+        let oldest = Entity::find()
+            .filter(Column::State.is_in([
+                ResultState::Accepted.as_str(),
+                ResultState::Proving.as_str(),
+                ResultState::Submitted.as_str(),
+            ]))
+            .order_by_asc(Column::AcceptedAt)
+            .limit(1)
+            .one(&self.db)
+            .await?;
+        oldest
+            .map(|row| {
+                u64::try_from(row.accepted_at).map_err(|e| QueueError::Corrupt {
+                    job_id: row.job_id.clone(),
+                    reason: format!("accepted_at: {e}"),
+                })
+            })
+            .transpose()
+    }
+
     /// How many results are in each state (every state present, zero included).
     #[tracing::instrument(name = "queue_depth", skip_all)]
     pub async fn depth(&self) -> Result<BTreeMap<ResultState, u64>> {

@@ -191,6 +191,7 @@ impl Watcher {
             }
             alerts::check_stake(self).await?;
             self.stats.lock().expect("stats lock").ticks += 1;
+            self.metrics.watcher_ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(())
         }
         .instrument(span)
