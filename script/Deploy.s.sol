@@ -6,6 +6,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {VouchToken} from "../contracts/VouchToken.sol";
 import {VouchGovernor} from "../contracts/VouchGovernor.sol";
+import {IProofSystem} from "../contracts/interfaces/IProofSystem.sol";
 import {Core, SystemDeployer} from "./SystemDeployer.sol";
 
 /// @title Deploy
@@ -22,6 +23,10 @@ import {Core, SystemDeployer} from "./SystemDeployer.sol";
 /// Slashing for at most `maxGuardianPause`], VOUCH_ARBITRATION_COUNCIL [none: an address given
 /// the arbiter role beside the timelock, to rule on disputes before their deadline].
 /// VOUCH_DEPLOYER_KEY [none: the sender forge was given] signs every transaction when set.
+/// VOUCH_MODELS [none: no verifiable model] is a comma-separated list of verifiable models
+/// (circuits/models/) whose verifiers are deployed and installed with `setModelVerifier`, read
+/// from VOUCH_MODELS_DIR [circuits/build/models]/<name>/model.json (contract, modelHash,
+/// circuitVersion, instanceLayout); later models go through governance, as any verifier.
 /// The verifiers come from `vouch proof setup` (contracts/generated/), which must have run.
 contract Deploy is Script, SystemDeployer {
     /// @dev The batch sizes `vouch proof setup` builds circuits for, and the circuit version.
@@ -63,10 +68,38 @@ contract Deploy is Script, SystemDeployer {
             d.verifiers[i] = vm.deployCode(string.concat(name, ".sol:", name));
             d.core.proofSystem.setVerifier(BATCH_SIZES[i], d.verifiers[i], CIRCUIT_VERSION);
         }
+        _installModels(d.core, vm.envOr("VOUCH_MODELS", string("")), vm.envOr("VOUCH_MODELS_DIR", string("circuits/build/models")));
         _handOver(d, deployer);
         vm.stopBroadcast();
 
         _writeManifest(d, startBlock);
+    }
+
+    /// @dev Deploys and installs the verifier of each named model from its manifest (written by
+    ///      `vouch proof setup`). The caller must still hold ProofSystem's admin role.
+    function _installModels(Core memory c, string memory names, string memory dir)
+        internal
+        returns (bytes32[] memory hashes)
+    {
+        if (bytes(names).length == 0) return new bytes32[](0);
+        string[] memory list = vm.split(names, ",");
+        hashes = new bytes32[](list.length);
+        for (uint256 i = 0; i < list.length; ++i) {
+            string memory json = vm.readFile(string.concat(dir, "/", list[i], "/model.json"));
+            require(
+                keccak256(bytes(vm.parseJsonString(json, ".instanceLayout"))) == keccak256("HashedInputOutput"),
+                string.concat(list[i], ": unknown instance layout")
+            );
+            string memory name = vm.parseJsonString(json, ".contract");
+            address verifier = vm.deployCode(string.concat(name, ".sol:", name));
+            hashes[i] = vm.parseJsonBytes32(json, ".modelHash");
+            c.proofSystem.setModelVerifier(
+                hashes[i],
+                verifier,
+                uint32(vm.parseJsonUint(json, ".circuitVersion")),
+                IProofSystem.InstanceLayout.HashedInputOutput
+            );
+        }
     }
 
     /// @dev Governor proposes and cancels; anyone executes a queued, delayed operation. Every

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Fixture} from "./utils/Fixture.sol";
 import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
+import {IProofSystem} from "../contracts/interfaces/IProofSystem.sol";
 
 /// @notice One main call per test, everything else in setUp, for `forge test --isolate
 ///         --gas-report` (isolation runs each top-level call as its own transaction, so storage
@@ -61,6 +62,29 @@ contract GasTest is Fixture {
         emit log_named_uint("completeJobs(64) gas per job", perJob);
         assertLe(perJob, 35_000, "completion per job in a batch of 64"); // measured 14,315 isolated
         assertEq(uint8(marketplace.getJob(ids[63]).status), uint8(IJobMarketplace.Status.Completed));
+    }
+
+    /// @dev The proof system's own work on a full commitment batch of 64, up to the verifier:
+    ///      the junk proof makes the (real, generated) verifier revert, so the figure is the
+    ///      marketplace's checks, the instances and the dispatch, which is where the verifiable-
+    ///      model check sits (one model hash read per distinct model in the batch).
+    function test_gas_submitBatch64_upToTheVerifier() public {
+        proofSystem.setVerifier(64, vm.deployCode("Halo2VerifierB64.sol:Halo2VerifierB64"), 1);
+        uint256[] memory ids = new uint256[](64);
+        bytes32[] memory outs = new bytes32[](64);
+        for (uint256 i = 0; i < 64; ++i) {
+            ids[i] = _claimedJob();
+            outs[i] = keccak256(abi.encode(i));
+        }
+        bytes memory junk = new bytes(2048);
+        vm.prank(host);
+        uint256 g = gasleft();
+        try proofSystem.submitBatch(64, ids, outs, junk) {
+            revert("a junk proof cannot verify");
+        } catch (bytes memory reason) {
+            assertEq(bytes4(reason), IProofSystem.InvalidProof.selector);
+        }
+        emit log_named_uint("submitBatch(64) up to the verifier, gas", g - gasleft());
     }
 
     function test_gas_heartbeat() public {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "forge-std/Test.sol";
+import {Test, Vm} from "forge-std/Test.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
@@ -12,6 +12,8 @@ import {VouchGovernor} from "../contracts/VouchGovernor.sol";
 import {IJobMarketplace} from "../contracts/interfaces/IJobMarketplace.sol";
 import {ISlashing} from "../contracts/interfaces/ISlashing.sol";
 import {IPauseControl} from "../contracts/interfaces/IPauseControl.sol";
+import {IProofSystem} from "../contracts/interfaces/IProofSystem.sol";
+import {Core} from "../script/SystemDeployer.sol";
 import {Deploy} from "../script/Deploy.s.sol";
 
 /// @notice Governance end to end, on a system deployed the way `Deploy.s.sol` deploys it: the
@@ -183,6 +185,8 @@ contract GovernanceTest is Test, Deploy {
         dep.core.slashing.resolveDispute(1, true);
         _expectUnauthorized(deployer, admin);
         dep.core.proofSystem.setVerifier(1, address(token), 1);
+        _expectUnauthorized(deployer, admin);
+        dep.core.proofSystem.setModelVerifier(MODEL, address(token), 1, IProofSystem.InstanceLayout.HashedInputOutput);
         _expectUnauthorized(deployer, admin);
         dep.core.reputation.setHalfLife(1 days);
         _expectUnauthorized(deployer, proposer);
@@ -489,6 +493,85 @@ contract GovernanceTest is Test, Deploy {
             )
         );
         governor.execute(p.targets, p.values, p.calldatas, descHash);
+    }
+
+    /// @notice A verifiable model's verifier is installed, and later removed, by proposals
+    ///         through the timelock (the path of every verifier after deployment).
+    function test_lifecycle_installsAndRemovesAModelVerifier() public {
+        bytes32 circuit = keccak256("a verifiable model's circuit");
+        address verifier = vm.deployCode("Halo2VerifierB1.sol:Halo2VerifierB1");
+        IProofSystem ps = dep.core.proofSystem;
+        IProofSystem.InstanceLayout hashed = IProofSystem.InstanceLayout.HashedInputOutput;
+        Proposal memory install =
+            _proposal(address(ps), abi.encodeCall(ps.setModelVerifier, (circuit, verifier, 2, hashed)), "install model");
+        vm.recordLogs();
+        _enact(install);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 seen;
+        for (uint256 i = 0; i < logs.length; ++i) {
+            if (logs[i].emitter != address(ps) || logs[i].topics[0] != IProofSystem.ModelVerifierSet.selector) continue;
+            ++seen;
+            assertEq(logs[i].topics[1], circuit);
+            assertEq(logs[i].topics[2], bytes32(uint256(uint160(verifier))));
+            assertEq(logs[i].data, abi.encode(uint32(2), hashed));
+        }
+        assertEq(seen, 1, "one ModelVerifierSet, emitted when the timelock executed");
+        assertEq(ps.modelVerifierFor(circuit).verifier, verifier);
+        assertEq(ps.modelVerifierFor(circuit).circuitVersion, 2);
+        assertEq(uint8(ps.modelVerifierFor(circuit).layout), uint8(hashed));
+
+        Proposal memory remove = _proposal(
+            address(ps),
+            abi.encodeCall(ps.setModelVerifier, (circuit, address(0), 0, IProofSystem.InstanceLayout.None)),
+            "remove model"
+        );
+        _enact(remove);
+        assertEq(ps.modelVerifierFor(circuit).verifier, address(0));
+    }
+
+    /// @notice `VOUCH_MODELS`: the deploy script installs each listed model's verifier from its
+    ///         manifest (here two manifests written for the test, naming a real generated
+    ///         verifier), before the hand-over.
+    function test_deploy_installsListedModelVerifiers() public {
+        Core memory c = _deployCore(new VouchToken(deployer, SUPPLY), deployer, deployer);
+        string memory dir = "deploy/test-models";
+        bytes32 a = keccak256("model a");
+        bytes32 b = keccak256("model b");
+        _writeModelManifest(dir, "a", a, 1, "HashedInputOutput");
+        _writeModelManifest(dir, "b", b, 5, "HashedInputOutput");
+        bytes32[] memory hashes = _installModels(c, "a,b", dir);
+        assertEq(hashes.length, 2);
+        assertEq(hashes[0], a);
+        assertEq(hashes[1], b);
+        IProofSystem.ModelVerifierInfo memory ia = c.proofSystem.modelVerifierFor(a);
+        IProofSystem.ModelVerifierInfo memory ib = c.proofSystem.modelVerifierFor(b);
+        assertGt(ia.verifier.code.length, 0, "a verifier was deployed");
+        assertEq(ia.circuitVersion, 1);
+        assertEq(ib.circuitVersion, 5);
+        assertEq(uint8(ib.layout), uint8(IProofSystem.InstanceLayout.HashedInputOutput));
+        assertEq(_installModels(c, "", dir).length, 0, "none listed: none installed");
+
+        _writeModelManifest(dir, "c", keccak256("model c"), 1, "Limbs");
+        vm.expectRevert(bytes("c: unknown instance layout"));
+        this.installModelsExternally(c, "c", dir);
+        vm.removeDir(dir, true);
+    }
+
+    function installModelsExternally(Core memory c, string memory names, string memory dir) external {
+        _installModels(c, names, dir);
+    }
+
+    function _writeModelManifest(string memory dir, string memory name, bytes32 modelHash, uint32 version, string memory layout)
+        internal
+    {
+        string memory folder = string.concat(dir, "/", name);
+        vm.createDir(folder, true);
+        string memory key = name;
+        vm.serializeString(key, "contract", "Halo2VerifierB1");
+        vm.serializeBytes32(key, "modelHash", modelHash);
+        vm.serializeUint(key, "circuitVersion", version);
+        string memory json = vm.serializeString(key, "instanceLayout", layout);
+        vm.writeJson(json, string.concat(folder, "/model.json"));
     }
 
     /// @notice A protocol fee set by governance applies to jobs created afterwards.
