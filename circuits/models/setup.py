@@ -89,6 +89,9 @@ def run_args(model):
     args.input_scale = model["scale"]
     args.param_scale = model["scale"]
     args.logrows = model["logrows"]
+    args.lookup_range = model["lookup_range"]
+    args.decomp_base = model["decomp_base"]
+    args.decomp_legs = 2
     return args
 
 
