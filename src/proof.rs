@@ -75,6 +75,12 @@ pub struct SetupArgs {
     /// Source KZG SRS [default: circuits/srs/kzg-dev-UNSAFE-k10.srs, development only]
     #[arg(long, env = "VOUCH_SRS", value_name = "FILE")]
     srs: Option<PathBuf>,
+    /// Verifiable model to build (repeatable) [default: every model of circuits/models]
+    #[arg(long = "model", value_name = "NAME", value_delimiter = ',')]
+    models: Vec<String>,
+    /// Build no verifiable model, only the commitment circuits
+    #[arg(long, conflicts_with = "models")]
+    no_models: bool,
     /// Rebuild even what is up to date
     #[arg(long, env = "VOUCH_SETUP_FORCE")]
     force: bool,
@@ -138,11 +144,19 @@ pub async fn run(command: ProofCommand) -> anyhow::Result<ExitCode> {
     match command {
         ProofCommand::Setup(args) => {
             let config = args.locations.config(0);
+            let models = if args.no_models {
+                Vec::new()
+            } else if args.models.is_empty() {
+                prover::model_names(&config.artifacts)?
+            } else {
+                args.models
+            };
             let options = SetupOptions {
                 artifacts: config.artifacts,
                 python: config.python,
                 batch_sizes: args.batch_sizes,
                 srs: args.srs,
+                models,
                 force: args.force,
             };
             prover::setup(&options, &mut std::io::stdout().lock())?;

@@ -60,6 +60,7 @@ fn options(dir: &Path, force: bool) -> SetupOptions {
         artifacts,
         batch_sizes: vec![1],
         srs: None,
+        models: vec![],
         force,
     }
 }
@@ -80,7 +81,8 @@ fn setup_twice_from_scratch_gives_identical_artifacts_matching_the_lock() {
         SetupReport {
             built: vec![1],
             up_to_date: vec![],
-            unsafe_srs: true
+            unsafe_srs: true,
+            ..Default::default()
         }
     );
     assert_eq!(second, first);
@@ -116,7 +118,8 @@ fn second_setup_is_a_no_op_and_a_missing_verifier_is_rebuilt() {
         SetupReport {
             built: vec![],
             up_to_date: vec![1],
-            unsafe_srs: true
+            unsafe_srs: true,
+            ..Default::default()
         }
     );
     assert!(

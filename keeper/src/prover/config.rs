@@ -1,7 +1,7 @@
 //! How a [`crate::prover::Prover`] runs: artifacts, Python, pool size, timeouts, cache size.
 //!
 //! [`ProverConfig::from_env`] reads `VOUCH_PYTHON`, `VOUCH_PROVER_WORKERS`,
-//! `VOUCH_PROVER_THREADS` (0: every core), `VOUCH_PROVE_TIMEOUT_MS`, `VOUCH_VERIFY_TIMEOUT_MS`, `VOUCH_PROOF_CACHE` and the artifact
+//! `VOUCH_PROVER_THREADS` (0: every core), `VOUCH_PROVER_MODELS`, `VOUCH_PROVE_TIMEOUT_MS`, `VOUCH_VERIFY_TIMEOUT_MS`, `VOUCH_PROOF_CACHE` and the artifact
 //! locations of [`Artifacts::from_env`].
 
 use std::path::PathBuf;
@@ -20,6 +20,9 @@ pub struct ProverConfig {
     pub python: PathBuf,
     /// The batch sizes whose keys the workers load (default: all of [`BATCH_SIZES`]).
     pub batch_sizes: Vec<usize>,
+    /// Verifiable models whose keys the workers load (default none; `VOUCH_PROVER_MODELS`, a
+    /// comma list or `all`).
+    pub models: Vec<String>,
     /// Worker processes (default: the number of cores, at most 2). Each proof runs in one
     /// worker; EZKL spreads a proof over the cores too, so 2 workers on 2 cores add throughput
     /// (measured, docs/benchmarks.md) at some cost in single-proof latency under load.
@@ -46,6 +49,7 @@ impl ProverConfig {
             python: artifacts.root.join(".venv").join("bin").join("python"),
             artifacts,
             batch_sizes: BATCH_SIZES.to_vec(),
+            models: Vec::new(),
             workers: cores.clamp(1, 2),
             threads_per_worker: None,
             prove_timeout: Duration::from_secs(30),
@@ -77,6 +81,13 @@ impl ProverConfig {
         }
         if let Some(ms) = env_number("VOUCH_VERIFY_TIMEOUT_MS")? {
             config.verify_timeout = Duration::from_millis(ms);
+        }
+        if let Ok(list) = std::env::var("VOUCH_PROVER_MODELS") {
+            config.models = match list.trim() {
+                "" => Vec::new(),
+                "all" => super::models::model_names(&config.artifacts)?,
+                list => list.split(',').map(|m| m.trim().to_string()).collect(),
+            };
         }
         if let Some(n) = env_number("VOUCH_PROOF_CACHE")? {
             config.cache_capacity = n as usize;

@@ -33,6 +33,19 @@ pub enum ProverError {
         path: PathBuf,
         reason: String,
     },
+    /// A verifiable model's artifacts are missing or out of date.
+    #[error("verifiable model {model}: artifacts missing or unreadable at {}: {reason}; run `vouch proof setup`", .path.display())]
+    ModelMissing {
+        model: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// A model this prover did not load (or that does not exist).
+    #[error("model {0} is not loaded by this prover: one of {1}")]
+    ModelNotLoaded(String, String),
+    /// The renter's input does not fit the model.
+    #[error("input for model {model}: {reason}")]
+    BadModelInput { model: String, reason: String },
     /// The Python interpreter with EZKL cannot be started.
     #[error("cannot start the prover's Python at {}: {reason}; run `bash script/setup.sh` or set VOUCH_PYTHON", .path.display())]
     Python { path: PathBuf, reason: String },

@@ -21,6 +21,7 @@ mod config;
 mod error;
 mod file;
 mod instances;
+mod models;
 mod pool;
 mod protocol;
 mod setup;
@@ -30,7 +31,7 @@ mod worker;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::{B256, Bytes, U256};
 
 pub use artifacts::{
     Artifacts, CIRCUIT_FILES, Manifest, ManifestSrs, ManifestVerifier, verifier_artifact,
@@ -43,6 +44,11 @@ pub use file::{
     HexValueError, ProofFile, parse_hash, parse_job_id, prove_to_file, read_proof_file, verify_file,
 };
 pub use instances::{FIELD_MODULUS, instances_for, limbs};
+pub use models::{
+    InferTimings, Inference, InstanceLayout, ModelManifest, ModelSizes, ModelSrs,
+    VerifiableModels, decode_output, encode_output, felt_to_signed, field_to_hash, hash_to_field,
+    model_hash_of, model_names,
+};
 pub use setup::{SetupOptions, SetupReport, setup};
 pub use types::{
     BATCH_SIZES, CIRCUIT_VERSION, JobTuple, LIMBS_PER_JOB, MAX_BATCH_SIZE, Proof, batch_size_for,
@@ -51,7 +57,7 @@ pub use types::{
 use cache::ProofCache;
 use instances::{from_felt, to_felt};
 use pool::Pool;
-use protocol::{Op, ProveReply, VerifyReply};
+use protocol::{CommitReply, InferReply, Op, ProveReply, VerifyReply};
 use worker::WorkerSpec;
 
 /// Where the time of one `prove` went.
@@ -83,6 +89,7 @@ pub struct VerifyTimings {
 pub struct Prover {
     config: ProverConfig,
     manifests: BTreeMap<usize, Manifest>,
+    models: VerifiableModels,
     pool: Pool,
     cache: ProofCache,
 }
@@ -95,9 +102,9 @@ impl Prover {
         let mut batch_sizes = config.batch_sizes.clone();
         batch_sizes.sort_unstable();
         batch_sizes.dedup();
-        if batch_sizes.is_empty() {
+        if batch_sizes.is_empty() && config.models.is_empty() {
             return Err(ProverError::BadInput(
-                "ProverConfig::batch_sizes is empty".into(),
+                "ProverConfig has no batch size and no model to load".into(),
             ));
         }
         let mut manifests = BTreeMap::new();
@@ -109,6 +116,12 @@ impl Prover {
             manifests.insert(b, config.artifacts.manifest(b)?);
             circuits.insert(b, config.artifacts.circuit_paths(b)?);
         }
+        let models = VerifiableModels::load_only(&config.artifacts, &config.models)?;
+        let mut model_paths = BTreeMap::new();
+        for manifest in models.iter() {
+            manifest.hash()?;
+            model_paths.insert(manifest.name.clone(), config.artifacts.model_paths(manifest)?);
+        }
         if !config.python.exists() {
             return Err(ProverError::Python {
                 path: config.python.clone(),
@@ -118,6 +131,7 @@ impl Prover {
         let spec = WorkerSpec {
             python: config.python.clone(),
             circuits,
+            models: model_paths,
             threads: config.threads_per_worker,
             start_timeout: config.start_timeout,
         };
@@ -130,9 +144,157 @@ impl Prover {
         Ok(Self {
             config,
             manifests,
+            models,
             pool,
             cache,
         })
+    }
+
+    /// The verifiable models this prover loaded.
+    pub fn models(&self) -> &VerifiableModels {
+        &self.models
+    }
+
+    fn model(&self, name: &str) -> Result<&ModelManifest, ProverError> {
+        self.models.get(name).ok_or_else(|| {
+            ProverError::ModelNotLoaded(name.to_string(), self.models.names().join(", "))
+        })
+    }
+
+    fn check_input(manifest: &ModelManifest, input: &[f64]) -> Result<(), ProverError> {
+        let bad = |reason: String| ProverError::BadModelInput {
+            model: manifest.name.clone(),
+            reason,
+        };
+        if input.len() != manifest.input_len() {
+            return Err(bad(format!(
+                "{} numbers given, the model takes {} (shape {:?})",
+                input.len(),
+                manifest.input_len(),
+                manifest.input_shape
+            )));
+        }
+        if let Some(i) = input.iter().position(|v| !v.is_finite()) {
+            return Err(bad(format!("value {i} is not a finite number")));
+        }
+        Ok(())
+    }
+
+    /// The commitment a job of `model` on `input` carries as its `inputHash`: EZKL's Poseidon
+    /// hash of the quantized input, computed by the model's own witness (the computation the
+    /// circuit constrains), as a bytes32 (`bytes32(uint256(x))`).
+    #[tracing::instrument(name = "commit_input", skip(self, input))]
+    pub async fn commit_input(&self, model: &str, input: &[f64]) -> Result<B256, ProverError> {
+        self.evaluate(model, input).await.map(|(hash, _)| hash)
+    }
+
+    /// The input commitment and the quantized output of `model` on `input`, from the witness
+    /// alone (no proof): what [`Prover::infer`] would prove.
+    #[tracing::instrument(name = "evaluate", skip(self, input))]
+    pub async fn evaluate(
+        &self,
+        model: &str,
+        input: &[f64],
+    ) -> Result<(B256, Vec<i128>), ProverError> {
+        let manifest = self.model(model)?;
+        Self::check_input(manifest, input)?;
+        let op = Op::Commit {
+            model: model.to_string(),
+            input: input.to_vec(),
+        };
+        let reply: CommitReply = self.pool.request(&op, self.config.prove_timeout).await?;
+        let x = from_felt(&reply.input_hash)
+            .ok_or_else(|| ProverError::Protocol("commit reply with an unreadable hash".into()))?;
+        Ok((field_to_hash(x), signed_felts(&reply.output)?))
+    }
+
+    /// Runs verifiable `model` on `input` through EZKL's witness, proves it and verifies the
+    /// proof off-chain: the quantized output, both commitments and the proof.
+    #[tracing::instrument(name = "infer", skip(self, input), fields(prove_ms))]
+    pub async fn infer(
+        &self,
+        model: &str,
+        input: &[f64],
+    ) -> Result<(Inference, InferTimings), ProverError> {
+        let started = Instant::now();
+        let manifest = self.model(model)?;
+        Self::check_input(manifest, input)?;
+        let op = Op::Infer {
+            model: model.to_string(),
+            input: input.to_vec(),
+        };
+        let reply: InferReply = self.pool.request(&op, self.config.prove_timeout).await?;
+        let felt = |f: &str| {
+            from_felt(f).ok_or_else(|| ProverError::Protocol("infer reply with an unreadable felt".into()))
+        };
+        let input_hash = felt(&reply.input_hash)?;
+        let output_hash = felt(&reply.output_hash)?;
+        let instances = parse_felts(&reply.instances)?;
+        if instances != [input_hash, output_hash] {
+            return Err(ProverError::SelfCheck(
+                "the inference proof's instances are not [poseidon(input), poseidon(output)]"
+                    .into(),
+            ));
+        }
+        if !reply.verified {
+            let reason = reply.reason.as_deref().unwrap_or("verification returned false");
+            return Err(ProverError::SelfCheck(format!(
+                "off-chain verification failed: {reason}"
+            )));
+        }
+        let output = signed_felts(&reply.output)?;
+        if output.len() != manifest.output_len() {
+            return Err(ProverError::Protocol(format!(
+                "{} output values, the model has {}",
+                output.len(),
+                manifest.output_len()
+            )));
+        }
+        let timings = InferTimings {
+            witness: millis(reply.witness_ms),
+            prove: millis(reply.prove_ms),
+            self_verify: millis(reply.verify_ms),
+            total: started.elapsed(),
+        };
+        tracing::Span::current().record("prove_ms", reply.prove_ms);
+        Ok((
+            Inference {
+                model: model.to_string(),
+                model_hash: manifest.hash()?,
+                input_hash: field_to_hash(input_hash),
+                output_hash: field_to_hash(output_hash),
+                output,
+                proof: parse_proof_hex(&reply.proof)?,
+            },
+            timings,
+        ))
+    }
+
+    /// Verifies an inference proof of `model` off-chain against `[input_hash, output_hash]`.
+    /// `Ok(false)` when it does not verify (or a hash is no field element).
+    #[tracing::instrument(name = "verify_inference", skip_all, fields(model))]
+    pub async fn verify_inference(
+        &self,
+        model: &str,
+        input_hash: &B256,
+        output_hash: &B256,
+        proof: &[u8],
+    ) -> Result<bool, ProverError> {
+        self.model(model)?;
+        let (Some(x_in), Some(x_out)) = (hash_to_field(input_hash), hash_to_field(output_hash))
+        else {
+            return Ok(false);
+        };
+        if proof.is_empty() {
+            return Err(ProverError::MalformedProof("empty proof bytes".into()));
+        }
+        let op = Op::VerifyInference {
+            model: model.to_string(),
+            proof: alloy::hex::encode(proof),
+            felts: vec![to_felt(&x_in), to_felt(&x_out)],
+        };
+        let reply: VerifyReply = self.pool.request(&op, self.config.verify_timeout).await?;
+        Ok(reply.valid)
     }
 
     /// Proves `jobs` (1 to 64) with the smallest loaded batch size that fits them, padding the
@@ -358,6 +520,14 @@ fn parse_felts(felts: &[String]) -> Result<Vec<U256>, ProverError> {
         .map(|f| from_felt(f))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| ProverError::Protocol("prove reply with unreadable instances".into()))
+}
+
+fn signed_felts(felts: &[String]) -> Result<Vec<i128>, ProverError> {
+    felts
+        .iter()
+        .map(|f| from_felt(f).and_then(felt_to_signed))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ProverError::Protocol("a reply with an unreadable output value".into()))
 }
 
 fn millis(ms: f64) -> Duration {

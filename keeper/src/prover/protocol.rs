@@ -44,6 +44,18 @@ pub(crate) enum Op {
         proof: String,
         felts: Vec<String>,
     },
+    /// Run verifiable `model`'s witness on `input` (the renter's numbers, flattened) and return
+    /// the Poseidon commitment of the quantized input.
+    Commit { model: String, input: Vec<f64> },
+    /// Witness, prove and self-verify verifiable `model` on `input`.
+    Infer { model: String, input: Vec<f64> },
+    /// Verify an inference `proof` of `model` against `felts` = [input hash, output hash].
+    #[serde(rename = "verify_inference")]
+    VerifyInference {
+        model: String,
+        proof: String,
+        felts: Vec<String>,
+    },
 }
 
 impl Op {
@@ -52,6 +64,9 @@ impl Op {
         match self {
             Op::Prove { .. } => "prove",
             Op::Verify { .. } => "verify",
+            Op::Commit { .. } => "commit",
+            Op::Infer { .. } => "infer",
+            Op::VerifyInference { .. } => "verify_inference",
         }
     }
 }
@@ -85,7 +100,35 @@ pub(crate) struct ProveReply {
     pub verify_ms: f64,
 }
 
-/// The reply to [`Op::Verify`].
+/// The reply to [`Op::Commit`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct CommitReply {
+    /// Poseidon of the quantized input, as a field element (64 hex digits, little-endian).
+    pub input_hash: String,
+    /// The quantized input, as field elements.
+    pub quantized_input: Vec<String>,
+    /// The quantized output of the witness (no proof made).
+    pub output: Vec<String>,
+    pub witness_ms: f64,
+}
+
+/// The reply to [`Op::Infer`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct InferReply {
+    pub input_hash: String,
+    pub output_hash: String,
+    /// The quantized output, as field elements (negative values as r - |v|).
+    pub output: Vec<String>,
+    pub proof: String,
+    pub instances: Vec<String>,
+    pub verified: bool,
+    pub reason: Option<String>,
+    pub witness_ms: f64,
+    pub prove_ms: f64,
+    pub verify_ms: f64,
+}
+
+/// The reply to [`Op::Verify`] and [`Op::VerifyInference`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct VerifyReply {
     pub valid: bool,
@@ -119,6 +162,26 @@ mod tests {
             line,
             r#"{"id":7,"op":"verify","batch_size":16,"proof":"ab","felts":["01"]}"#
         );
+    }
+
+    #[test]
+    fn model_requests_name_the_model() {
+        let op = Op::VerifyInference {
+            model: "mlp_classifier".into(),
+            proof: "ab".into(),
+            felts: vec!["01".into(), "02".into()],
+        };
+        let line = serde_json::to_string(&Request { id: 3, op: &op }).unwrap();
+        assert_eq!(
+            line,
+            r#"{"id":3,"op":"verify_inference","model":"mlp_classifier","proof":"ab","felts":["01","02"]}"#
+        );
+        let op = Op::Infer {
+            model: "m".into(),
+            input: vec![0.5, -1.0],
+        };
+        let line = serde_json::to_string(&Request { id: 4, op: &op }).unwrap();
+        assert_eq!(line, r#"{"id":4,"op":"infer","model":"m","input":[0.5,-1.0]}"#);
     }
 
     #[test]

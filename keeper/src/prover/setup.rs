@@ -26,6 +26,9 @@ pub struct SetupOptions {
     pub batch_sizes: Vec<usize>,
     /// The source SRS (default: the committed development SRS, UNSAFE).
     pub srs: Option<PathBuf>,
+    /// Verifiable models to build (`circuits/models/setup.py`); empty builds none. The command
+    /// line passes every model of [`super::model_names`] unless told otherwise.
+    pub models: Vec<String>,
     /// Rebuild even when up to date.
     pub force: bool,
 }
@@ -39,11 +42,25 @@ pub struct SetupReport {
     pub up_to_date: Vec<usize>,
     /// True when the keys come from an SRS whose creator could know the secret.
     pub unsafe_srs: bool,
+    /// Verifiable models (re)built by this run.
+    pub models_built: Vec<String>,
+    /// Verifiable models that were already up to date.
+    pub models_up_to_date: Vec<String>,
 }
 
-/// Runs setup, writing progress lines to `out`.
+/// Runs setup, writing progress lines to `out`: the batch circuits, then the verifiable models.
 #[tracing::instrument(name = "proof_setup", skip_all)]
 pub fn setup(options: &SetupOptions, out: &mut dyn Write) -> Result<SetupReport, ProverError> {
+    let mut report = setup_batches(options, out)?;
+    if !options.models.is_empty() {
+        let (built, fresh) = setup_models(options, out)?;
+        report.models_built = built;
+        report.models_up_to_date = fresh;
+    }
+    Ok(report)
+}
+
+fn setup_batches(options: &SetupOptions, out: &mut dyn Write) -> Result<SetupReport, ProverError> {
     let artifacts = &options.artifacts;
     let mut batch_sizes = if options.batch_sizes.is_empty() {
         BATCH_SIZES.to_vec()
@@ -174,6 +191,152 @@ pub fn setup(options: &SetupOptions, out: &mut dyn Write) -> Result<SetupReport,
         report.built.push(b);
     }
     Ok(report)
+}
+
+/// Builds the verifiable models whose inputs changed or whose artifacts no longer match their
+/// manifest, then records each model's hash in its `model.json`.
+fn setup_models(
+    options: &SetupOptions,
+    out: &mut dyn Write,
+) -> Result<(Vec<String>, Vec<String>), ProverError> {
+    let artifacts = &options.artifacts;
+    let known = super::models::model_names(artifacts)?;
+    if let Some(unknown) = options.models.iter().find(|m| !known.contains(m)) {
+        return Err(ProverError::Setup(format!(
+            "unknown model {unknown}: one of {}",
+            known.join(", ")
+        )));
+    }
+    let models_dir = artifacts.root.join("circuits").join("models");
+    let script = models_dir.join("setup.py");
+    let mut common = Sha256::new();
+    common.update(format!("vouch-models-v{CIRCUIT_VERSION}\n"));
+    for input in [
+        script.clone(),
+        models_dir.join("zoo.py"),
+        models_dir.join("devsrs.py"),
+        artifacts.root.join("circuits").join("srs.py"),
+        artifacts.models_lock(),
+        artifacts.root.join("requirements.txt"),
+    ] {
+        common.update(sha256_file(&input)?);
+    }
+    match &options.srs {
+        Some(path) => common.update(sha256_file(path)?),
+        None => common.update(b"devsrs"),
+    }
+    common.update(artifacts.build_dir.to_string_lossy().as_bytes());
+    common.update(b"\0");
+    common.update(artifacts.verifier_dir.to_string_lossy().as_bytes());
+
+    let mut fresh = Vec::new();
+    let mut stale = Vec::new();
+    for name in &options.models {
+        let mut h = common.clone();
+        h.update(format!("\nmodel={name}"));
+        let stamp = hex(&h.finalize());
+        match model_up_to_date(artifacts, name, &stamp)? {
+            Some(summary) if !options.force => {
+                line(out, &format!("{name}: up to date ({summary})"))?;
+                fresh.push(name.clone());
+            }
+            _ => stale.push((name.clone(), stamp)),
+        }
+    }
+    if stale.is_empty() {
+        return Ok((Vec::new(), fresh));
+    }
+    let list: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
+    line(
+        out,
+        &format!("building {} with {}", list.join(", "), show(&artifacts.root, &script)),
+    )?;
+    out.flush().map_err(|e| ProverError::io("stdout", e))?;
+    let mut command = Command::new(&options.python);
+    command
+        .arg(&script)
+        .arg("--build-dir")
+        .arg(&artifacts.build_dir)
+        .arg("--verifier-dir")
+        .arg(&artifacts.verifier_dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    if let Some(srs) = &options.srs {
+        command.arg("--srs").arg(srs);
+    }
+    for (name, _) in &stale {
+        command.arg("--model").arg(name);
+    }
+    let status = command.status().map_err(|e| ProverError::Python {
+        path: options.python.clone(),
+        reason: e.to_string(),
+    })?;
+    if !status.success() {
+        return Err(ProverError::Setup(format!(
+            "{} failed ({status}); its message is above",
+            show(&artifacts.root, &script)
+        )));
+    }
+    let mut built = Vec::new();
+    for (name, stamp) in stale {
+        let dir = artifacts.model_dir(&name);
+        let hash = super::models::model_hash_of(&dir)?;
+        let path = dir.join("model.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| ProverError::io(&path, e))?;
+        let mut manifest: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| ProverError::Setup(format!("{}: {e}", path.display())))?;
+        manifest["modelHash"] = serde_json::Value::String(hash.to_string());
+        let text = serde_json::to_string_pretty(&manifest).expect("JSON value") + "\n";
+        std::fs::write(&path, text).map_err(|e| ProverError::io(&path, e))?;
+        if model_up_to_date(artifacts, &name, "")?.is_none() {
+            return Err(ProverError::Setup(format!(
+                "{name}: the artifacts are incomplete after setup"
+            )));
+        }
+        let stamp_file = dir.join(".stamp");
+        std::fs::write(&stamp_file, format!("{stamp}\n"))
+            .map_err(|e| ProverError::io(&stamp_file, e))?;
+        line(out, &format!("{name}: modelHash {hash}"))?;
+        built.push(name);
+    }
+    Ok((built, fresh))
+}
+
+/// `Some(summary)` when model `name`'s artifacts match its manifest, its hash is recorded and
+/// (unless `stamp` is empty) its stamp matches.
+fn model_up_to_date(
+    artifacts: &Artifacts,
+    name: &str,
+    stamp: &str,
+) -> Result<Option<String>, ProverError> {
+    let dir = artifacts.model_dir(name);
+    if !stamp.is_empty() {
+        let recorded = std::fs::read_to_string(dir.join(".stamp")).unwrap_or_default();
+        if recorded.trim() != stamp {
+            return Ok(None);
+        }
+    }
+    let Ok(manifest) = artifacts.model_manifest(name) else {
+        return Ok(None);
+    };
+    for file in CIRCUIT_FILES {
+        let expected = manifest.files.get(file);
+        if expected.is_none() || sha256_file(&dir.join(file)).ok().as_ref() != expected {
+            return Ok(None);
+        }
+    }
+    let verifier = artifacts.model_verifier_source(&manifest.contract);
+    if sha256_file(&verifier).ok().as_deref() != Some(manifest.verifier.sha256.as_str())
+        || !dir.join(&manifest.srs.file).is_file()
+        || manifest.model_hash.is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "logrows {}, modelHash {}, verifier {}",
+        manifest.logrows,
+        manifest.model_hash.expect("checked"),
+        show(&artifacts.root, &verifier)
+    )))
 }
 
 fn stamp_path(artifacts: &Artifacts, batch_size: usize) -> PathBuf {

@@ -11,6 +11,16 @@ Requests and replies, one JSON object per line:
      "witness_ms": .., "prove_ms": .., "verify_ms": ..}
     {"id": 2, "op": "verify", "batch_size": 16, "proof": "<hex>", "felts": [...]}
  -> {"id": 2, "ok": true, "valid": false, "reason": "..."}
+A verifiable model (config "models", by name) runs the renter's input through EZKL's witness,
+the quantized computation its circuit proves:
+    {"id": 3, "op": "commit", "model": "mlp_classifier", "input": [0.1, ...]}
+ -> {"id": 3, "ok": true, "input_hash": "<felt>", "quantized_input": ["<felt>", ...],
+     "output": ["<felt>", ...], "witness_ms": ..}
+    {"id": 4, "op": "infer", "model": "mlp_classifier", "input": [0.1, ...]}
+ -> {"id": 4, "ok": true, "input_hash": "<felt>", "output_hash": "<felt>", "output": ["<felt>", ..],
+     "proof": "<hex>", "instances": [...], "verified": true, "witness_ms": .., ...}
+    {"id": 5, "op": "verify_inference", "model": "...", "proof": "<hex>", "felts": [in, out]}
+ -> {"id": 5, "ok": true, "valid": true, "reason": null, "verify_ms": ..}
     any failure -> {"id": n, "ok": false, "error": "..."}
 Only protocol lines go to stdout: file descriptor 1 is pointed at stderr, so nothing printed by
 native code can corrupt the stream. EOF on stdin ends the worker.
@@ -41,8 +51,9 @@ def ms(since):
 
 
 class Circuit:
-    def __init__(self, batch_size, paths, tmp):
+    def __init__(self, batch_size, paths, tmp, label=None):
         self.batch_size = batch_size
+        label = label or f"b{batch_size}"
         self.compiled = paths["compiled"]
         self.pk = paths["pk"]
         self.vk = paths["vk"]
@@ -54,11 +65,14 @@ class Circuit:
                 while f.read(1 << 20):
                     pass
         with open(self.settings) as f:
-            self.instances = json.load(f)["model_instance_shapes"][0][-1]
-        self.input = os.path.join(tmp, f"b{batch_size}-input.json")
-        self.witness = os.path.join(tmp, f"b{batch_size}-witness.json")
-        self.proof = os.path.join(tmp, f"b{batch_size}-proof.json")
-        self.check = os.path.join(tmp, f"b{batch_size}-check.json")
+            shapes = json.load(f)["model_instance_shapes"]
+        # A model with hashed input and output has no instance shapes: its two instances are
+        # the Poseidon commitments (Model._felts checks those).
+        self.instances = shapes[0][-1] if shapes else 2
+        self.input = os.path.join(tmp, f"{label}-input.json")
+        self.witness = os.path.join(tmp, f"{label}-witness.json")
+        self.proof = os.path.join(tmp, f"{label}-proof.json")
+        self.check = os.path.join(tmp, f"{label}-check.json")
 
     def _felts(self, felts):
         if len(felts) != self.instances:
@@ -112,11 +126,70 @@ class Circuit:
         return {"valid": valid, "reason": reason, "verify_ms": ms(t)}
 
 
+class Model(Circuit):
+    """A verifiable model: hashed input and output, so its instances are the two Poseidon
+    commitments; the input is the renter's numbers, quantized by EZKL as the circuit does."""
+
+    def __init__(self, name, paths, tmp):
+        super().__init__(None, paths, tmp, label=f"model-{name}")
+        self.name = name
+
+    def _witness(self, values):
+        # The Rust side checks the length against the manifest's input shape; EZKL reports a
+        # wrong length too.
+        if not isinstance(values, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"model {self.name} takes a list of numbers")
+        with open(self.input, "w") as f:
+            json.dump({"input_data": [values]}, f)
+        t = time.perf_counter()
+        ezkl.gen_witness(self.input, self.compiled, self.witness)
+        witness_ms = ms(t)
+        with open(self.witness) as f:
+            return json.load(f), witness_ms
+
+    def commit(self, values):
+        w, witness_ms = self._witness(values)
+        return {"input_hash": w["processed_inputs"]["poseidon_hash"][0],
+                "quantized_input": w["inputs"][0], "output": w["outputs"][0],
+                "witness_ms": witness_ms}
+
+    def infer(self, values):
+        w, witness_ms = self._witness(values)
+        t = time.perf_counter()
+        ezkl.prove(self.witness, self.compiled, self.pk, self.proof, srs_path=self.srs)
+        prove_ms = ms(t)
+        t = time.perf_counter()
+        verified, reason = self._verify(self.proof)
+        verify_ms = ms(t)
+        with open(self.proof) as f:
+            made = json.load(f)
+        proof = made["hex_proof"]
+        return {
+            "input_hash": w["processed_inputs"]["poseidon_hash"][0],
+            "output_hash": w["processed_outputs"]["poseidon_hash"][0],
+            "output": w["outputs"][0],
+            "proof": proof[2:] if proof.startswith("0x") else proof,
+            "instances": made["instances"][0],
+            "verified": verified,
+            "reason": reason,
+            "witness_ms": witness_ms,
+            "prove_ms": prove_ms,
+            "verify_ms": verify_ms,
+        }
+
+    def _felts(self, felts):
+        if len(felts) != 2:
+            raise ValueError(f"model {self.name} has 2 public instances, got {len(felts)}")
+        return felts
+
+
 def main():
     started = time.perf_counter()
     config = json.loads(sys.argv[1])
     tmp = config["tmp"]
     circuits = {int(b): Circuit(int(b), paths, tmp) for b, paths in config["circuits"].items()}
+    models = {name: Model(name, paths, tmp) for name, paths in config.get("models", {}).items()}
     reply({"ready": True, "ezkl": ezkl.__version__, "pid": os.getpid(), "load_ms": ms(started)})
     for line in sys.stdin:
         if not line.strip():
@@ -125,10 +198,22 @@ def main():
         try:
             request = json.loads(line)
             request_id = request.get("id")
+            op = request.get("op")
+            if op in ("commit", "infer", "verify_inference"):
+                model = models.get(request.get("model"))
+                if model is None:
+                    raise ValueError(f"model {request.get('model')!r} is not loaded")
+                if op == "commit":
+                    result = model.commit(request["input"])
+                elif op == "infer":
+                    result = model.infer(request["input"])
+                else:
+                    result = model.verify(request["proof"], request["felts"])
+                reply({"id": request_id, "ok": True, **result})
+                continue
             circuit = circuits.get(request.get("batch_size"))
             if circuit is None:
                 raise ValueError(f"batch size {request.get('batch_size')} is not loaded")
-            op = request.get("op")
             if op == "prove":
                 result = circuit.prove(request["felts"])
             elif op == "verify":

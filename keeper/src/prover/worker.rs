@@ -30,6 +30,8 @@ const STDERR_TAIL: usize = 20;
 pub(crate) struct WorkerSpec {
     pub python: PathBuf,
     pub circuits: BTreeMap<usize, CircuitPaths>,
+    /// Verifiable models by name.
+    pub models: BTreeMap<String, CircuitPaths>,
     /// `RAYON_NUM_THREADS` for EZKL in the worker; `None` keeps EZKL's default (every core).
     pub threads: Option<usize>,
     pub start_timeout: Duration,
@@ -62,6 +64,7 @@ impl Worker {
         let config = json!({
             "tmp": tmp.path(),
             "circuits": spec.circuits.iter().map(|(b, p)| (b.to_string(), p)).collect::<BTreeMap<_, _>>(),
+            "models": &spec.models,
         });
         let mut command = Command::new(&spec.python);
         if let Some(threads) = spec.threads {
