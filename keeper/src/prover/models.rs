@@ -64,7 +64,7 @@ pub struct ModelSrs {
 #[serde(rename_all = "camelCase")]
 pub struct ModelManifest {
     pub name: String,
-    /// keccak256(sha256(network.compiled) || sha256(settings.json) || sha256(vk.key)), added by
+    /// keccak256(sha256(network.onnx) || sha256(settings.json) || sha256(vk.key)), added by
     /// `vouch proof setup`; absent only in a manifest setup has not finished.
     #[serde(default)]
     pub model_hash: Option<B256>,
@@ -112,11 +112,12 @@ impl ModelManifest {
 }
 
 /// The model hash of the artifacts in `dir`: keccak256 over the three raw sha256 digests of
-/// the compiled circuit, the settings and the verifying key (the exact circuit, its public
-/// layout and the key the verifier embeds).
+/// the ONNX graph (its weights included), the settings and the verifying key (the exact
+/// circuit, its public layout and the key the verifier embeds). Not the compiled circuit:
+/// EZKL's serialization of it differs between machines for the same graph and settings.
 pub fn model_hash_of(dir: &Path) -> Result<B256, ProverError> {
     let mut preimage = Vec::with_capacity(96);
-    for name in ["network.compiled", "settings.json", "vk.key"] {
+    for name in ["network.onnx", "settings.json", "vk.key"] {
         let path = dir.join(name);
         let data = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
         preimage.extend_from_slice(&Sha256::digest(&data));
