@@ -46,6 +46,9 @@ logging.getLogger("ezkl").setLevel(logging.ERROR)
 MODEL_CIRCUIT_VERSION = 1
 FILES = ("network.onnx", "settings.json", "network.compiled", "pk.key", "vk.key")
 LOCK = os.path.join(HERE, "keys.lock.json")
+# Models whose build is not reproducible yet: two builds of the attention block on one machine
+# gave different settings.json, pk and vk (the MLP's are byte-equal everywhere).
+UNLOCKED = {"attention_block"}
 DEV_SRS_STEM = "kzg-dev-UNSAFE-tau"
 
 
@@ -299,6 +302,11 @@ def main(argv=None):
                              f"locked with ezkl {lock.get('ezkl')}: reinstall with "
                              f"script/setup.sh, or re-lock with --update-lock if intended")
         for m in manifests:
+            if m["name"] in UNLOCKED:
+                say(f"{m['name']}: not locked: its settings and keys differ from build to build "
+                    f"(an open problem, docs/circuit.md); its verifier is generated from this "
+                    f"build's key, so this machine's proofs and verifier agree")
+                continue
             expected = lock.get("models", {}).get(m["name"])
             if expected != locked_entry(m):
                 raise SetupError(f"{m['name']}: the artifacts differ from "
