@@ -193,7 +193,12 @@ fn print_welcome(devnet: &Devnet, demo: Option<&Demo>) {
     println!("  index database           {}", e.database);
     if let Some(demo) = demo {
         for (i, k) in demo.keepers().iter().enumerate() {
-            println!("  keeper of host {}         {} (host {})", i + 1, k.url, k.host);
+            println!(
+                "  keeper of host {}         {} (host {})",
+                i + 1,
+                k.url,
+                k.host
+            );
         }
     }
     println!("Try:");

@@ -152,7 +152,9 @@ pub struct StatusArgs {
 pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
     match command {
         HostCommand::Wallet(WalletCommand::New(args)) => wallet_new(&args.keystore)?,
-        HostCommand::Wallet(WalletCommand::Address(args)) => println!("{}", signer(&args)?.address()),
+        HostCommand::Wallet(WalletCommand::Address(args)) => {
+            println!("{}", signer(&args)?.address())
+        }
         HostCommand::Stake(args) => {
             let amount = vouch_amount(&args.amount)?;
             let (chain, tx) = connect(&args.send).await?;
@@ -165,7 +167,9 @@ pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
         HostCommand::Unstake(args) => {
             let amount = vouch_amount(&args.amount)?;
             let (chain, tx) = connect(&args.send).await?;
-            let landed = ops::unstake(&chain, &tx, amount).await.map_err(host_error)?;
+            let landed = ops::unstake(&chain, &tx, amount)
+                .await
+                .map_err(host_error)?;
             println!("unbonding {} VOUCH: {}", args.amount, landed.tx_hash);
         }
         HostCommand::Withdraw(args) => {
@@ -173,7 +177,11 @@ pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
             let before = chain.token().balanceOf(tx.from()).call().await?;
             let landed = ops::withdraw(&chain, &tx).await.map_err(host_error)?;
             let after = chain.token().balanceOf(tx.from()).call().await?;
-            println!("withdrew {} VOUCH: {}", format_ether(after.saturating_sub(before)), landed.tx_hash);
+            println!(
+                "withdrew {} VOUCH: {}",
+                format_ether(after.saturating_sub(before)),
+                landed.tx_hash
+            );
         }
         HostCommand::Register(args) => {
             let models = args
@@ -189,24 +197,37 @@ pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
                 models,
                 price_per_token: args.price,
             };
-            let landed = ops::register(&chain, &tx, &node).await.map_err(host_error)?;
-            println!("registered {} with {} model(s): {}", tx.from(), node.models.len(), landed.tx_hash);
+            let landed = ops::register(&chain, &tx, &node)
+                .await
+                .map_err(host_error)?;
+            println!(
+                "registered {} with {} model(s): {}",
+                tx.from(),
+                node.models.len(),
+                landed.tx_hash
+            );
         }
         HostCommand::SetOperator(args) => {
             let (chain, tx) = connect(&args.send).await?;
-            let landed = ops::set_operator(&chain, &tx, args.operator).await.map_err(host_error)?;
+            let landed = ops::set_operator(&chain, &tx, args.operator)
+                .await
+                .map_err(host_error)?;
             println!("operator set to {}: {}", args.operator, landed.tx_hash);
         }
         HostCommand::ClaimJob(args) => {
             let (chain, tx) = connect(&args.send).await?;
             let host = args.host.unwrap_or(tx.from());
-            let landed = ops::claim_job(&chain, &tx, args.job, host).await.map_err(host_error)?;
+            let landed = ops::claim_job(&chain, &tx, args.job, host)
+                .await
+                .map_err(host_error)?;
             println!("claimed job {} for {host}: {}", args.job, landed.tx_hash);
         }
         HostCommand::Claim(args) => {
             let (chain, tx) = connect(&args).await?;
             let host = tx.from();
-            let collected = ops::claim_payments(&chain, &tx, host).await.map_err(host_error)?;
+            let collected = ops::claim_payments(&chain, &tx, host)
+                .await
+                .map_err(host_error)?;
             println!(
                 "released {} payment(s), withdrew {} ETH",
                 collected.released.len(),
@@ -216,13 +237,19 @@ pub async fn run(command: HostCommand) -> anyhow::Result<ExitCode> {
         HostCommand::Status(args) => {
             let host = match args.host {
                 Some(h) => h,
-                None if args.key.keystore.is_some() || std::env::var_os(PRIVATE_KEY_ENV).is_some() => {
+                None if args.key.keystore.is_some()
+                    || std::env::var_os(PRIVATE_KEY_ENV).is_some() =>
+                {
                     signer(&args.key)?.address()
                 }
-                None => bad_input!("which host? pass --host ADDRESS (or a key: --keystore FILE or VOUCH_PRIVATE_KEY)"),
+                None => bad_input!(
+                    "which host? pass --host ADDRESS (or a key: --keystore FILE or VOUCH_PRIVATE_KEY)"
+                ),
             };
             let chain = read_chain(&args.chain).await?;
-            let s = status::status(&chain, host, args.keeper_url.as_deref()).await.map_err(host_error)?;
+            let s = status::status(&chain, host, args.keeper_url.as_deref())
+                .await
+                .map_err(host_error)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -264,7 +291,9 @@ fn wallet_new(path: &Path) -> anyhow::Result<()> {
     let created = wallet::new_wallet(path, &password).map_err(host_error)?;
     println!("address: {}", created.address);
     println!("keystore: {}", created.keystore.display());
-    println!("mnemonic (shown only this once; write it down and keep it offline; it restores the key):");
+    println!(
+        "mnemonic (shown only this once; write it down and keep it offline; it restores the key):"
+    );
     println!("{}", created.mnemonic.expose());
     Ok(())
 }
@@ -336,11 +365,17 @@ fn ids(list: &[U256]) -> String {
     if list.is_empty() {
         return "none".into();
     }
-    list.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn print_status(s: &HostStatus) {
-    println!("host {} at block {} (chain time {})", s.host, s.block, s.chain_time);
+    println!(
+        "host {} at block {} (chain time {})",
+        s.host, s.block, s.chain_time
+    );
     match &s.node {
         Some(n) => println!(
             "node: registered, endpoint {}, region {}, {} wei/token, {} model(s), operator {}, last heartbeat {}",
@@ -353,26 +388,59 @@ fn print_status(s: &HostStatus) {
         "stake: active {} VOUCH, unbonding {} VOUCH{}, locked {} VOUCH, minimum {} VOUCH{}",
         format_ether(st.active),
         format_ether(st.unbonding),
-        if st.release_at != 0 { format!(" (withdrawable from {})", st.release_at) } else { String::new() },
+        if st.release_at != 0 {
+            format!(" (withdrawable from {})", st.release_at)
+        } else {
+            String::new()
+        },
         format_ether(st.locked),
         format_ether(st.minimum),
-        if st.has_minimum { "" } else { " (BELOW THE MINIMUM: cannot claim jobs)" }
+        if st.has_minimum {
+            ""
+        } else {
+            " (BELOW THE MINIMUM: cannot claim jobs)"
+        }
     );
     println!("reputation: {}", s.reputation);
     let open: Vec<U256> = s.open_jobs.iter().map(|j| j.id).collect();
     println!("open jobs: {} ({})", open.len(), ids(&open));
-    println!("pending payments: {} ETH ({} job(s) in their dispute window)", format_ether(s.pending_wei), s.pending_jobs.len());
-    println!("releasable payments: {} ETH (jobs {})", format_ether(s.releasable_wei), ids(&s.releasable_jobs));
+    println!(
+        "pending payments: {} ETH ({} job(s) in their dispute window)",
+        format_ether(s.pending_wei),
+        s.pending_jobs.len()
+    );
+    println!(
+        "releasable payments: {} ETH (jobs {})",
+        format_ether(s.releasable_wei),
+        ids(&s.releasable_jobs)
+    );
     println!("claimable: {} ETH", format_ether(s.claimable_wei));
     println!("disputed jobs: {}", ids(&s.disputed_jobs));
     println!("expired jobs (missed deadlines): {}", ids(&s.expired_jobs));
     let total: U256 = s.slashes.iter().map(|x| x.amount).sum();
-    println!("slashed: {} time(s), {} VOUCH", s.slashes.len(), format_ether(total));
+    println!(
+        "slashed: {} time(s), {} VOUCH",
+        s.slashes.len(),
+        format_ether(total)
+    );
     for x in &s.slashes {
-        println!("  job {}: {} {} VOUCH (block {})", x.job_id, x.reason, format_ether(x.amount), x.block);
+        println!(
+            "  job {}: {} {} VOUCH (block {})",
+            x.job_id,
+            x.reason,
+            format_ether(x.amount),
+            x.block
+        );
     }
     if let Some(q) = &s.queue {
         let parts: Vec<String> = q.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("keeper queue: {}", if parts.is_empty() { "empty".into() } else { parts.join(", ") });
+        println!(
+            "keeper queue: {}",
+            if parts.is_empty() {
+                "empty".into()
+            } else {
+                parts.join(", ")
+            }
+        );
     }
 }

@@ -127,21 +127,36 @@ pub struct WatchArgs {
     claim: bool,
     /// Models to claim jobs for: names (hashed with keccak256) or 0x-prefixed 32-byte hashes,
     /// comma-separated (those the node serves)
-    #[arg(long, env = "VOUCH_MODELS", value_delimiter = ',', value_name = "M[,M..]")]
+    #[arg(
+        long,
+        env = "VOUCH_MODELS",
+        value_delimiter = ',',
+        value_name = "M[,M..]"
+    )]
     models: Vec<String>,
     /// Least ETH payment per job worth claiming, in wei after the protocol fee (jobs paid in a
     /// token are not claimed)
     #[arg(long, env = "VOUCH_MIN_PRICE", value_name = "WEI", default_value_t = alloy::primitives::U256::ZERO)]
     min_price: alloy::primitives::U256,
     /// Seconds that must remain before a job's deadline to claim it (inference, proof, landing)
-    #[arg(long, env = "VOUCH_MIN_TIME_LEFT", value_name = "SECS", default_value_t = 600)]
+    #[arg(
+        long,
+        env = "VOUCH_MIN_TIME_LEFT",
+        value_name = "SECS",
+        default_value_t = 600
+    )]
     min_time_left: u64,
     /// Expire other hosts' claimed jobs once their deadline passed (refunds the renter, slashes
     /// that host)
     #[arg(long, env = "VOUCH_EXPIRE_OTHERS")]
     expire_others: bool,
     /// Time between the watcher's rounds, milliseconds
-    #[arg(long, env = "VOUCH_WATCH_POLL_MS", value_name = "MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        env = "VOUCH_WATCH_POLL_MS",
+        value_name = "MS",
+        default_value_t = 5000
+    )]
     watch_poll_ms: u64,
 }
 
@@ -436,14 +451,18 @@ mod tests {
     }
 
     fn config(args: &[&str]) -> WatcherConfig {
-        let cli = Cli::try_parse_from(std::iter::once("vouch").chain(args.iter().copied())).unwrap();
+        let cli =
+            Cli::try_parse_from(std::iter::once("vouch").chain(args.iter().copied())).unwrap();
         watcher_config(Address::repeat_byte(7), None, &cli.watch).unwrap()
     }
 
     #[test]
     fn claims_and_expiries_are_off_unless_asked_for() {
         let c = config(&[]);
-        assert_eq!((c.claim, c.expire_others, c.heartbeat_every), (None, false, None));
+        assert_eq!(
+            (c.claim, c.expire_others, c.heartbeat_every),
+            (None, false, None)
+        );
         assert_eq!(c.poll, Duration::from_secs(5));
         assert_eq!(c.host, Address::repeat_byte(7));
     }
@@ -465,7 +484,10 @@ mod tests {
         assert_eq!(
             c.claim,
             Some(ClaimPolicy {
-                models: vec![keccak256("llama-3-8b-instruct-q4"), alloy::primitives::B256::repeat_byte(1)],
+                models: vec![
+                    keccak256("llama-3-8b-instruct-q4"),
+                    alloy::primitives::B256::repeat_byte(1)
+                ],
                 min_payment_wei: U256::from(40_000_000_000_000_000u64),
                 min_time_left: 900,
             })

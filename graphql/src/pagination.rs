@@ -346,10 +346,8 @@ pub fn sorted_page<T, N: OutputType>(
         (spec.after.is_some(), more)
     };
     let mut conn = Connection::with_additional_fields(has_prev, has_next, TotalCount::known(total));
-    conn.edges.extend(
-        page.into_iter()
-            .map(|(k, t)| Edge::new(encode(k), node(t))),
-    );
+    conn.edges
+        .extend(page.into_iter().map(|(k, t)| Edge::new(encode(k), node(t))));
     Ok(conn)
 }
 
@@ -398,9 +396,7 @@ mod tests {
     #[test]
     fn sorted_pages_answer_as_memory_pages() {
         // Keys with ties in the first component; every filter, direction, bound and count.
-        let items: Vec<(Key, i64)> = (0..23)
-            .map(|i| (vec![K::I(i % 5), K::I(i)], i))
-            .collect();
+        let items: Vec<(Key, i64)> = (0..23).map(|i| (vec![K::I(i % 5), K::I(i)], i)).collect();
         let mut sorted = items.clone();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         let cursor = |i: i64| encode(&vec![K::I(i % 5), K::I(i)]);
@@ -413,12 +409,27 @@ mod tests {
             for desc in [false, true] {
                 for after in &bounds {
                     for before in &bounds {
-                        for (first, last) in [(Some(3), None), (None, Some(4)), (None, None), (Some(0), None), (Some(30), None)] {
+                        for (first, last) in [
+                            (Some(3), None),
+                            (None, Some(4)),
+                            (None, None),
+                            (Some(0), None),
+                            (Some(30), None),
+                        ] {
                             let args = PageArgs::new(first, after.clone(), last, before.clone());
                             let want = memory_page(kept.clone(), desc, &args, 2, |x| x).unwrap();
                             let got = sorted_page(&sorted, desc, &args, 2, keep, |x| *x).unwrap();
-                            let nodes = |c: &Conn<i64>| c.edges.iter().map(|e| (e.cursor.clone(), e.node)).collect::<Vec<_>>();
-                            assert_eq!(nodes(&got), nodes(&want), "desc {desc} {after:?} {before:?} {first:?} {last:?}");
+                            let nodes = |c: &Conn<i64>| {
+                                c.edges
+                                    .iter()
+                                    .map(|e| (e.cursor.clone(), e.node))
+                                    .collect::<Vec<_>>()
+                            };
+                            assert_eq!(
+                                nodes(&got),
+                                nodes(&want),
+                                "desc {desc} {after:?} {before:?} {first:?} {last:?}"
+                            );
                             assert_eq!(
                                 (got.has_previous_page, got.has_next_page),
                                 (want.has_previous_page, want.has_next_page),

@@ -23,8 +23,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use vouch_bindings::contracts::{
-    JobMarketplace, NodeRegistry, ReputationRegistry, Slashing, Staking,
-    VouchGovernor, VouchToken,
+    JobMarketplace, NodeRegistry, ReputationRegistry, Slashing, Staking, VouchGovernor, VouchToken,
 };
 use vouch_bindings::events::AddressBook;
 use vouch_indexer::source::{Backoff, ChainSource};
@@ -186,7 +185,14 @@ async fn submit(p: &DynProvider, ps_addr: Address, proof: &Proof, from: Address)
         .with_to(ps_addr)
         .with_input(vouch_keeper::tx::proof_calldata(proof).unwrap())
         .with_gas_limit(vouch_keeper::tx::proof_gas_limit(proof.batch_size));
-    world::ok(p.send_transaction(request).await.unwrap().get_receipt().await.unwrap())
+    world::ok(
+        p.send_transaction(request)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap(),
+    )
 }
 
 fn tuple(id: U256, label: &str) -> JobTuple {

@@ -100,7 +100,11 @@ async fn run(runs: usize) {
         let artifact = artifacts.model_verifier_artifact(&manifest.contract);
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&artifact).unwrap()).unwrap();
-        let code: Bytes = json["bytecode"]["object"].as_str().unwrap().parse().unwrap();
+        let code: Bytes = json["bytecode"]["object"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let receipt = provider
             .send_transaction(
                 <Ethereum as Network>::TransactionRequest::default().with_deploy_code(code),
@@ -128,5 +132,8 @@ async fn run(runs: usize) {
         );
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load average at end: {} ({runs} proofs per model)", load.trim());
+    println!(
+        "load average at end: {} ({runs} proofs per model)",
+        load.trim()
+    );
 }

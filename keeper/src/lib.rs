@@ -14,11 +14,11 @@
 
 pub mod batcher;
 pub mod chain;
+pub mod host;
 pub mod intake;
 pub mod metrics;
 pub mod pipeline;
 pub mod prover;
-pub mod host;
 pub mod queue;
 pub mod service;
 pub mod signing;

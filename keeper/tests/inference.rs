@@ -37,7 +37,11 @@ fn python() -> std::path::PathBuf {
 fn run_script(script: &str, model: &str, input: &[f64], extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("input.json");
-    std::fs::write(&input_path, serde_json::json!({ "input": input }).to_string()).unwrap();
+    std::fs::write(
+        &input_path,
+        serde_json::json!({ "input": input }).to_string(),
+    )
+    .unwrap();
     let a = artifacts();
     let out = Command::new(python())
         .arg(a.root.join("circuits/models").join(script))
@@ -76,7 +80,11 @@ fn mlp_inputs(n: usize) -> Vec<Vec<f64>> {
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
                     let r = (state >> 40) as f64 / (1u64 << 24) as f64;
-                    if r < 0.4 { 0.0 } else { ((r - 0.4) / 0.6 * 1000.0).round() / 1000.0 }
+                    if r < 0.4 {
+                        0.0
+                    } else {
+                        ((r - 0.4) / 0.6 * 1000.0).round() / 1000.0
+                    }
                 })
                 .collect()
         })
@@ -124,12 +132,23 @@ async fn mlp_quantized_output_equals_the_numpy_reference() {
     let input = &inputs[inputs.len() - 1];
     let (inference, timings) = prover.infer(MLP, input).await.unwrap();
     assert_eq!(inference.output, numpy_reference(input));
-    assert_eq!(inference.input_hash, prover.commit_input(MLP, input).await.unwrap());
-    assert_eq!(inference.proof.len(), prover.models().get(MLP).unwrap().sizes.proof_bytes);
+    assert_eq!(
+        inference.input_hash,
+        prover.commit_input(MLP, input).await.unwrap()
+    );
+    assert_eq!(
+        inference.proof.len(),
+        prover.models().get(MLP).unwrap().sizes.proof_bytes
+    );
     assert!(timings.prove > std::time::Duration::ZERO);
     assert!(
         prover
-            .verify_inference(MLP, &inference.input_hash, &inference.output_hash, &inference.proof)
+            .verify_inference(
+                MLP,
+                &inference.input_hash,
+                &inference.output_hash,
+                &inference.proof
+            )
             .await
             .unwrap()
     );
@@ -180,7 +199,12 @@ async fn a_changed_output_element_gives_no_proof_that_verifies() {
     // Nor for a hash that is no field element.
     assert!(
         !prover
-            .verify_inference(MLP, &honest.input_hash, &B256::repeat_byte(0xff), &honest.proof)
+            .verify_inference(
+                MLP,
+                &honest.input_hash,
+                &B256::repeat_byte(0xff),
+                &honest.proof
+            )
             .await
             .unwrap()
     );
@@ -193,7 +217,10 @@ async fn attention_block_proves_and_verifies() {
     let (inference, _) = prover.infer(ATTENTION, &input).await.unwrap();
     assert_eq!(inference.output.len(), 32);
     let (commitment, output) = prover.evaluate(ATTENTION, &input).await.unwrap();
-    assert_eq!((commitment, &output), (inference.input_hash, &inference.output));
+    assert_eq!(
+        (commitment, &output),
+        (inference.input_hash, &inference.output)
+    );
     assert!(
         prover
             .verify_inference(
@@ -215,7 +242,10 @@ async fn attention_block_proves_and_verifies() {
         .iter()
         .map(|v| v.as_i64().unwrap() as i128)
         .collect();
-    assert_eq!(inference.output, expected, "setup's self-test saw the same output");
+    assert_eq!(
+        inference.output, expected,
+        "setup's self-test saw the same output"
+    );
 }
 
 alloy::sol! {
@@ -234,12 +264,16 @@ async fn deploy_model_verifier(
     let a = artifacts();
     let contract = a.model_manifest(model).unwrap().contract;
     let artifact = a.model_verifier_artifact(&contract);
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&artifact)
-            .unwrap_or_else(|e| panic!("{}: {e} (run `bash script/setup.sh`)", artifact.display())),
-    )
-    .unwrap();
-    let code: alloy::primitives::Bytes = json["bytecode"]["object"].as_str().unwrap().parse().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&artifact).unwrap_or_else(|e| {
+            panic!("{}: {e} (run `bash script/setup.sh`)", artifact.display())
+        }))
+        .unwrap();
+    let code: alloy::primitives::Bytes = json["bytecode"]["object"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let receipt = provider
         .send_transaction(
             <Ethereum as Network>::TransactionRequest::default().with_deploy_code(code),
@@ -252,7 +286,11 @@ async fn deploy_model_verifier(
     assert!(receipt.status());
     let address = receipt.contract_address.unwrap();
     let runtime = provider.get_code_at(address).await.unwrap();
-    assert!(runtime.len() <= 24_576, "{model}: runtime {} bytes", runtime.len());
+    assert!(
+        runtime.len() <= 24_576,
+        "{model}: runtime {} bytes",
+        runtime.len()
+    );
     address
 }
 
@@ -272,7 +310,12 @@ async fn the_generated_mlp_verifier_accepts_the_inference_proof_on_anvil() {
     let call = |instances: Vec<U256>| {
         let v = ModelVerifier::new(verifier, &provider);
         let proof = inference.proof.clone();
-        async move { v.verifyProof(proof, instances).call().await.map_err(|e| e.to_string()) }
+        async move {
+            v.verifyProof(proof, instances)
+                .call()
+                .await
+                .map_err(|e| e.to_string())
+        }
     };
     let [x_in, x_out] = inference.instances();
     assert_eq!(call(vec![x_in, x_out]).await, Ok(true));

@@ -25,20 +25,57 @@ async fn the_oldest_unsettled_result_gives_the_queue_its_age(url: &str) {
     assert_eq!(queue.oldest_unsettled().await.unwrap(), None);
     // Inserted out of order: the age follows accepted_at, not the insertion order.
     for (n, at) in [(2, 200), (1, 100), (3, 300)] {
-        assert!(matches!(queue.insert(&result(n, at)).await.unwrap(), Inserted::New(_)));
+        assert!(matches!(
+            queue.insert(&result(n, at)).await.unwrap(),
+            Inserted::New(_)
+        ));
     }
     assert_eq!(queue.oldest_unsettled().await.unwrap(), Some(100));
-    let (one, two, three) = (B256::repeat_byte(1), B256::repeat_byte(2), B256::repeat_byte(3));
+    let (one, two, three) = (
+        B256::repeat_byte(1),
+        B256::repeat_byte(2),
+        B256::repeat_byte(3),
+    );
     // Proving and submitted are still unsettled.
-    queue.set_state(&[one], ResultState::Proving, None, None).await.unwrap();
+    queue
+        .set_state(&[one], ResultState::Proving, None, None)
+        .await
+        .unwrap();
     assert_eq!(queue.oldest_unsettled().await.unwrap(), Some(100));
-    queue.set_state(&[one], ResultState::Submitted, Some(B256::repeat_byte(9)), None).await.unwrap();
+    queue
+        .set_state(
+            &[one],
+            ResultState::Submitted,
+            Some(B256::repeat_byte(9)),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(queue.oldest_unsettled().await.unwrap(), Some(100));
-    queue.set_state(&[one], ResultState::Confirmed, Some(B256::repeat_byte(9)), None).await.unwrap();
+    queue
+        .set_state(
+            &[one],
+            ResultState::Confirmed,
+            Some(B256::repeat_byte(9)),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(queue.oldest_unsettled().await.unwrap(), Some(200));
-    queue.set_state(&[two], ResultState::Failed, None, Some("deadline passed")).await.unwrap();
+    queue
+        .set_state(&[two], ResultState::Failed, None, Some("deadline passed"))
+        .await
+        .unwrap();
     assert_eq!(queue.oldest_unsettled().await.unwrap(), Some(300));
-    queue.set_state(&[three], ResultState::Confirmed, Some(B256::repeat_byte(9)), None).await.unwrap();
+    queue
+        .set_state(
+            &[three],
+            ResultState::Confirmed,
+            Some(B256::repeat_byte(9)),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(queue.oldest_unsettled().await.unwrap(), None);
 }
 

@@ -162,7 +162,10 @@ async fn wait_state(http: &reqwest::Client, api: &str, id: u64, state: &str, wit
         if now.as_deref() == Some(state) {
             return;
         }
-        assert!(Instant::now() < deadline, "job {id} is {now:?}, not {state}");
+        assert!(
+            Instant::now() < deadline,
+            "job {id} is {now:?}, not {state}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -203,14 +206,16 @@ async fn one_job_through_index_serve_and_keeper(
     mined!(token.transfer(host, stake).from(deployer));
     mined!(token.approve(c.staking, stake).from(host));
     mined!(staking.stake(stake).from(host));
-    mined!(registry
-        .register(
-            "https://host.example:8443".into(),
-            FixedBytes::<16>::right_padding_from(b"eu-west-1"),
-            vec![model],
-            Uint::from(2_000_000_000u64),
-        )
-        .from(host));
+    mined!(
+        registry
+            .register(
+                "https://host.example:8443".into(),
+                FixedBytes::<16>::right_padding_from(b"eu-west-1"),
+                vec![model],
+                Uint::from(2_000_000_000u64),
+            )
+            .from(host)
+    );
 
     let http = reqwest::Client::new();
     let _index = Proc(
@@ -278,18 +283,20 @@ async fn one_job_through_index_serve_and_keeper(
         .header
         .timestamp;
     let payment = 50_000_000_000_000_000u64; // 0.05 ETH
-    let created = mined!(market
-        .createJob(
-            model,
-            keccak256("Summarize the plot of Hamlet in one sentence."),
-            Address::ZERO,
-            Uint::from(payment),
-            Uint::from(now + 3_600),
-            Address::ZERO,
-            0,
-        )
-        .value(U256::from(payment))
-        .from(renter));
+    let created = mined!(
+        market
+            .createJob(
+                model,
+                keccak256("Summarize the plot of Hamlet in one sentence."),
+                Address::ZERO,
+                Uint::from(payment),
+                Uint::from(now + 3_600),
+                Address::ZERO,
+                0,
+            )
+            .value(U256::from(payment))
+            .from(renter)
+    );
     let id = created
         .decoded_log::<JobMarketplace::JobCreated>()
         .unwrap()
@@ -316,13 +323,25 @@ async fn one_job_through_index_serve_and_keeper(
         .unwrap();
     assert_eq!(r.status(), 202);
     let reply: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(reply["outputHash"], keccak256(output).to_string(), "{reply}");
     assert_eq!(
-        reply["signer"].as_str().unwrap().parse::<Address>().unwrap(),
+        reply["outputHash"],
+        keccak256(output).to_string(),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["signer"]
+            .as_str()
+            .unwrap()
+            .parse::<Address>()
+            .unwrap(),
         host,
         "{reply}"
     );
-    assert_eq!(reply["statusUrl"], format!("/v1/results/{:#066x}", id), "{reply}");
+    assert_eq!(
+        reply["statusUrl"],
+        format!("/v1/results/{:#066x}", id),
+        "{reply}"
+    );
 
     // Proven on chain by the keeper, then completed in GraphQL.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -345,7 +364,11 @@ async fn one_job_through_index_serve_and_keeper(
     let tx: B256 = landed["txHash"].as_str().unwrap().parse().unwrap();
     let receipt = chain.get_transaction_receipt(tx).await.unwrap().unwrap();
     assert!(receipt.status());
-    assert_eq!(receipt.to(), Some(c.proof_system), "the proof went to ProofSystem");
+    assert_eq!(
+        receipt.to(),
+        Some(c.proof_system),
+        "the proof went to ProofSystem"
+    );
     let job = market.getJob(U256::from(id)).call().await.unwrap();
     assert_eq!(job.status, 3, "Completed on chain");
     assert_eq!(job.outputHash, keccak256(output));

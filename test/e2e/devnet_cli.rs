@@ -197,7 +197,9 @@ fn an_unreachable_database_is_one_line_and_exit_2() {
     assert_eq!(code, 2, "{stdout} {stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("error: cannot reach the database postgres://vouch:***@127.0.0.1:1/devnet: "),
+        stderr.starts_with(
+            "error: cannot reach the database postgres://vouch:***@127.0.0.1:1/devnet: "
+        ),
         "{stderr}"
     );
     assert!(!stderr.contains("secret"), "{stderr}");
@@ -215,7 +217,11 @@ fn a_broken_network_manifest_is_one_line_and_exit_2() {
         .unwrap();
     let networks = root.path().join("deploy/networks");
     std::fs::create_dir_all(&networks).unwrap();
-    std::fs::write(networks.join("anvil.json"), "{\"name\": \"anvil\", \"chainId\": 31337,\n").unwrap();
+    std::fs::write(
+        networks.join("anvil.json"),
+        "{\"name\": \"anvil\", \"chainId\": 31337,\n",
+    )
+    .unwrap();
     let anvil_port = free_port();
     let (code, stdout, stderr) = run(vouch(
         root.path(),
@@ -232,7 +238,10 @@ fn a_broken_network_manifest_is_one_line_and_exit_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let file = networks.join("anvil.json");
     assert!(
-        stderr.starts_with(&format!("error: cannot read network config {}: ", file.display())),
+        stderr.starts_with(&format!(
+            "error: cannot read network config {}: ",
+            file.display()
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("EOF"), "{stderr}");

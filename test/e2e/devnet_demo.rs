@@ -193,11 +193,7 @@ async fn demo_runs_its_script(database: Option<String>) {
     };
     let reply = sh(&post);
     let reply: serde_json::Value = serde_json::from_str(&reply).expect(&reply);
-    assert_eq!(
-        reply["jobId"],
-        format!("{:#066x}", tour_job),
-        "{reply}"
-    );
+    assert_eq!(reply["jobId"], format!("{:#066x}", tour_job), "{reply}");
     assert_eq!(
         reply["outputHash"],
         alloy::primitives::keccak256("Hello, Vouch.").to_string(),
@@ -293,7 +289,11 @@ async fn demo_runs_its_script(database: Option<String>) {
         *onchain_states.entry(s.clone()).or_default() += 1;
         state_of.insert(id, s);
     }
-    assert_eq!(jobs, 4 * 30 + 4 + 1, "4 rounds of 30, the 4 scripted jobs, the tour job");
+    assert_eq!(
+        jobs,
+        4 * 30 + 4 + 1,
+        "4 rounds of 30, the 4 scripted jobs, the tour job"
+    );
     // Every round's regular job is paid; only the scripted ones end otherwise, and the tour
     // job, answered after the last round, is completed (its dispute window never ends: the
     // chain is quiet).

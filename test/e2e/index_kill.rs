@@ -34,9 +34,26 @@ async fn kill_case(url: &str, seed: u64) {
     let mut rng = Rng::new(seed);
     let mut positions = Vec::new();
     let started = Instant::now();
-    for _ in 0..KILLS {
+    let mut last = None;
+    for kill in 0..KILLS {
         let mut run = Indexing::spawn(chain.index(&dir, url, &flags));
-        std::thread::sleep(Duration::from_millis(rng.between(50, 800)));
+        if kill % 2 == 0 {
+            // Anywhere: in start-up, migrations, the first fetches or a commit.
+            std::thread::sleep(Duration::from_millis(rng.between(50, 800)));
+        } else {
+            // Just after this run's first commit, so that some kills land mid-backfill however
+            // slow start-up is on a loaded machine (a run restarts at the smallest range, so a
+            // commit is never the last one by far).
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline && last != Some(head as i64) {
+                let now = support::try_counts(url).await.and_then(|c| c.2);
+                if now.is_some() && now != last {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            std::thread::sleep(Duration::from_millis(rng.between(0, 100)));
+        }
         assert!(
             run.child.try_wait().unwrap().is_none(),
             "vouch index exited on its own:\n{}",
@@ -46,6 +63,7 @@ async fn kill_case(url: &str, seed: u64) {
         let (total, distinct, checkpoint) = support::try_counts(url).await.unwrap_or_default();
         assert_eq!(total, distinct, "no event stored twice after a kill");
         positions.push(checkpoint);
+        last = checkpoint;
     }
     let killed_for = started.elapsed();
     let out = chain

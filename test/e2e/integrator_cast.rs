@@ -67,5 +67,8 @@ async fn the_cast_walkthrough_stakes_registers_creates_and_claims_a_job() {
         job.inputHash,
         keccak256("Summarize the plot of Hamlet in one sentence.")
     );
-    assert_eq!(U256::from(job.payment), U256::from(10_000_000_000_000_000u64));
+    assert_eq!(
+        U256::from(job.payment),
+        U256::from(10_000_000_000_000_000u64)
+    );
 }

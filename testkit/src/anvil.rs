@@ -29,3 +29,15 @@ pub fn anvil() -> AnvilInstance {
     );
     Anvil::at(path).spawn()
 }
+
+/// [`anvil`] without the EIP-170 contract size limit, for a verifiable model whose verifier is
+/// above it (the attention block's; it could not be deployed on Base as it is).
+pub fn anvil_without_size_limit() -> AnvilInstance {
+    let path = anvil_path();
+    assert!(
+        path.exists(),
+        "anvil is missing at {}; run `bash script/setup.sh` first",
+        path.display()
+    );
+    Anvil::at(path).arg("--disable-code-size-limit").spawn()
+}

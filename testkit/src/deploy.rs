@@ -24,6 +24,14 @@ pub struct ScriptDeployment {
 /// load, forge's default burst left transactions queued in anvil and the chain stalled.
 /// Panics with forge's output when the script fails.
 pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
+    deploy_with_models(anvil, &[])
+}
+
+/// [`deploy_with_script`] that also deploys and installs the verifiers of the named verifiable
+/// models (`VOUCH_MODELS`; `vouch proof setup` must have built them). Forge runs without the
+/// EIP-170 size limit, as the attention block's verifier is above it: start `anvil` with
+/// [`anvil_without_size_limit`](crate::anvil_without_size_limit) for such a model.
+pub fn deploy_with_models(anvil: &AnvilInstance, models: &[&str]) -> ScriptDeployment {
     let root = workspace_root();
     let dir = tempfile::Builder::new()
         .prefix(".test-")
@@ -31,7 +39,8 @@ pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
         .expect("a temporary folder under deploy/");
     let manifest = dir.path().join("deployment.json");
     let deployer_key = format!("0x{}", alloy::hex::encode(anvil.keys()[0].to_bytes()));
-    let output = Command::new(root.join("node_modules/.bin/forge"))
+    let mut forge = Command::new(root.join("node_modules/.bin/forge"));
+    forge
         .current_dir(&root)
         .args([
             "script",
@@ -43,7 +52,15 @@ pub fn deploy_with_script(anvil: &AnvilInstance) -> ScriptDeployment {
         .arg(anvil.endpoint())
         .arg("--private-key")
         .arg(&deployer_key)
-        .env("VOUCH_DEPLOYMENT_OUT", &manifest)
+        .env("VOUCH_DEPLOYMENT_OUT", &manifest);
+    if models.is_empty() {
+        forge.env_remove("VOUCH_MODELS");
+    } else {
+        forge
+            .arg("--disable-code-size-limit")
+            .env("VOUCH_MODELS", models.join(","));
+    }
+    let output = forge
         .output()
         .expect("forge runs (run `bash script/setup.sh` first)");
     assert!(

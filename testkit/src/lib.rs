@@ -7,6 +7,6 @@ pub mod browser;
 mod databases;
 mod deploy;
 
-pub use anvil::{anvil, anvil_path, workspace_root};
+pub use anvil::{anvil, anvil_path, anvil_without_size_limit, workspace_root};
 pub use databases::{FreshPostgres, FreshSqlite, admin_url};
-pub use deploy::{ScriptDeployment, deploy_with_script};
+pub use deploy::{ScriptDeployment, deploy_with_models, deploy_with_script};

@@ -174,14 +174,14 @@ impl<K: HostKeeper + Clone> Host<K> {
             // outside the keeper (whose intake refuses a second output: 409 output_conflict);
             // the renter keeps both signatures.
             let other = keccak256([output.as_slice(), b"second answer"].concat());
-            let signature = self
-                .keeper
-                .signer()
-                .sign(job_id, other)
-                .map_err(|e| DevnetError::Demo {
-                    step: "signing a second result".into(),
-                    reason: e.to_string(),
-                })?;
+            let signature =
+                self.keeper
+                    .signer()
+                    .sign(job_id, other)
+                    .map_err(|e| DevnetError::Demo {
+                        step: "signing a second result".into(),
+                        reason: e.to_string(),
+                    })?;
             served.signed.push((other, signature));
         }
         Ok((claimed, served))

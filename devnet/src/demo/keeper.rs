@@ -180,10 +180,15 @@ impl HostKeeper for ServiceKeeper {
     }
 
     async fn pending(&self) -> Result<usize> {
-        let depth = self.inner.queue.depth().await.map_err(|e| DevnetError::Demo {
-            step: "reading a keeper's queue".into(),
-            reason: e.to_string(),
-        })?;
+        let depth = self
+            .inner
+            .queue
+            .depth()
+            .await
+            .map_err(|e| DevnetError::Demo {
+                step: "reading a keeper's queue".into(),
+                reason: e.to_string(),
+            })?;
         Ok([
             ResultState::Accepted,
             ResultState::Proving,

@@ -109,7 +109,10 @@ impl Demo {
         let mut orders = Vec::new();
         let mut loops = Vec::new();
         for (i, key) in actors.hosts.iter().enumerate() {
-            let queue = devnet.endpoints().data_dir.join(format!("keeper-{}.sqlite", i + 1));
+            let queue = devnet
+                .endpoints()
+                .data_dir
+                .join(format!("keeper-{}.sqlite", i + 1));
             let (k, handle) = ServiceKeeper::start(
                 prover.clone(),
                 reader.clone(),

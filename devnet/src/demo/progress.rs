@@ -72,7 +72,12 @@ impl Stats {
             step: self.step.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             ..Snapshot::default()
         };
-        for m in self.keepers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for m in self
+            .keepers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             s.proofs += get(&m.proofs);
             s.batches += get(&m.transactions);
             s.proven_jobs += get(&m.jobs_confirmed);
@@ -80,7 +85,10 @@ impl Stats {
             // A job the keeper failed (deadline passed in its queue, gone on chain) is a
             // failure in the demo, where every answered job is meant to land.
             s.failures += get(&m.jobs_failed)
-                + KEEPER_FAILURES.iter().map(|k| m.failures.get(k)).sum::<u64>()
+                + KEEPER_FAILURES
+                    .iter()
+                    .map(|k| m.failures.get(k))
+                    .sum::<u64>()
                 + WATCHER_FAILURES
                     .iter()
                     .map(|k| m.watcher_failures.get(k))

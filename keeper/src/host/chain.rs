@@ -7,7 +7,9 @@ use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEvent;
 use tracing::Instrument;
 use vouch_bindings::Deployment;
-use vouch_bindings::contracts::{JobMarketplace, NodeRegistry, ReputationRegistry, Slashing, Staking, VouchToken};
+use vouch_bindings::contracts::{
+    JobMarketplace, NodeRegistry, ReputationRegistry, Slashing, Staking, VouchToken,
+};
 
 use super::error::{HostError, Result};
 
@@ -23,7 +25,10 @@ pub struct Chain {
 
 impl Chain {
     pub fn new(provider: DynProvider, deployment: Deployment) -> Self {
-        Chain { provider, deployment }
+        Chain {
+            provider,
+            deployment,
+        }
     }
 
     pub fn marketplace(&self) -> JobMarketplace::JobMarketplaceInstance<&DynProvider> {
@@ -43,7 +48,10 @@ impl Chain {
     }
 
     pub fn reputation(&self) -> ReputationRegistry::ReputationRegistryInstance<&DynProvider> {
-        ReputationRegistry::new(self.deployment.contracts.reputation_registry, &self.provider)
+        ReputationRegistry::new(
+            self.deployment.contracts.reputation_registry,
+            &self.provider,
+        )
     }
 
     pub fn slashing(&self) -> Slashing::SlashingInstance<&DynProvider> {
@@ -99,7 +107,13 @@ impl Chain {
             let logs = self
                 .provider
                 .get_logs(&filter)
-                .instrument(tracing::debug_span!("rpc", method = "eth_getLogs", event = E::SIGNATURE, start, end))
+                .instrument(tracing::debug_span!(
+                    "rpc",
+                    method = "eth_getLogs",
+                    event = E::SIGNATURE,
+                    start,
+                    end
+                ))
                 .await
                 .map_err(|e| HostError::Read {
                     what: "reading logs",

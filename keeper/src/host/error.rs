@@ -75,7 +75,10 @@ impl HostError {
             // A revert is the contract refusing what was asked (not registered, nothing to
             // withdraw, still unbonding): the decoded custom error says what to change.
             HostError::Tx { source, .. } => matches!(source, TxError::Reverted { .. }),
-            HostError::Keygen(_) | HostError::Io { .. } | HostError::Read { .. } | HostError::Keeper { .. } => false,
+            HostError::Keygen(_)
+            | HostError::Io { .. }
+            | HostError::Read { .. }
+            | HostError::Keeper { .. } => false,
         }
     }
 

@@ -45,7 +45,12 @@ pub struct Registration {
 }
 
 /// Sends one call and insists it succeeded.
-async fn send(tx: &TxManager, what: &'static str, request: TransactionRequest, gas: Option<u64>) -> Result<Landed> {
+async fn send(
+    tx: &TxManager,
+    what: &'static str,
+    request: TransactionRequest,
+    gas: Option<u64>,
+) -> Result<Landed> {
     let landed = tx.send(request, gas).await.map_err(HostError::tx(what))?;
     if !landed.status {
         return Err(HostError::Read {
@@ -59,11 +64,18 @@ async fn send(tx: &TxManager, what: &'static str, request: TransactionRequest, g
 /// Approves the staking contract for `amount` VOUCH if the allowance is short, then stakes it.
 pub async fn stake(chain: &Chain, tx: &TxManager, amount: U256) -> Result<Staked> {
     if amount.is_zero() {
-        return Err(HostError::Invalid("the amount to stake is zero; give a positive amount".into()));
+        return Err(HostError::Invalid(
+            "the amount to stake is zero; give a positive amount".into(),
+        ));
     }
     let me = tx.from();
     let staking = chain.deployment.contracts.staking;
-    let balance = chain.token().balanceOf(me).call().await.map_err(HostError::read("reading the VOUCH balance"))?;
+    let balance = chain
+        .token()
+        .balanceOf(me)
+        .call()
+        .await
+        .map_err(HostError::read("reading the VOUCH balance"))?;
     if balance < amount {
         return Err(HostError::Invalid(format!(
             "{me} holds {} VOUCH, less than the {} to stake; get more VOUCH first",
@@ -78,7 +90,10 @@ pub async fn stake(chain: &Chain, tx: &TxManager, amount: U256) -> Result<Staked
         .await
         .map_err(HostError::read("reading the VOUCH allowance"))?;
     let approve = if allowance < amount {
-        let request = chain.token().approve(staking, amount).into_transaction_request();
+        let request = chain
+            .token()
+            .approve(staking, amount)
+            .into_transaction_request();
         Some(send(tx, "approve", request, None).await?)
     } else {
         None
@@ -91,24 +106,46 @@ pub async fn stake(chain: &Chain, tx: &TxManager, amount: U256) -> Result<Staked
 /// Moves `amount` of active stake to unbonding (withdrawable after the unbonding period).
 pub async fn unstake(chain: &Chain, tx: &TxManager, amount: U256) -> Result<Landed> {
     if amount.is_zero() {
-        return Err(HostError::Invalid("the amount to unstake is zero; give a positive amount".into()));
+        return Err(HostError::Invalid(
+            "the amount to unstake is zero; give a positive amount".into(),
+        ));
     }
-    send(tx, "requestUnstake", chain.staking().requestUnstake(amount).into_transaction_request(), None).await
+    send(
+        tx,
+        "requestUnstake",
+        chain
+            .staking()
+            .requestUnstake(amount)
+            .into_transaction_request(),
+        None,
+    )
+    .await
 }
 
 /// Withdraws the stake whose unbonding ended (what unfinished jobs do not lock).
 pub async fn withdraw(chain: &Chain, tx: &TxManager) -> Result<Landed> {
-    send(tx, "withdraw", chain.staking().withdraw().into_transaction_request(), None).await
+    send(
+        tx,
+        "withdraw",
+        chain.staking().withdraw().into_transaction_request(),
+        None,
+    )
+    .await
 }
 
 /// Registers the sender as a node (needs the minimum active stake).
 pub async fn register(chain: &Chain, tx: &TxManager, node: &Registration) -> Result<Landed> {
     let region = region_bytes(&node.region)?;
     if node.models.is_empty() {
-        return Err(HostError::Invalid("no models given; name at least one with --models".into()));
+        return Err(HostError::Invalid(
+            "no models given; name at least one with --models".into(),
+        ));
     }
     if node.price_per_token.bit_len() > 96 {
-        return Err(HostError::Invalid(format!("price {} wei per token does not fit 96 bits", node.price_per_token)));
+        return Err(HostError::Invalid(format!(
+            "price {} wei per token does not fit 96 bits",
+            node.price_per_token
+        )));
     }
     let price = Uint::<96, 2>::from(node.price_per_token.to::<u128>());
     let request = chain
@@ -120,12 +157,30 @@ pub async fn register(chain: &Chain, tx: &TxManager, node: &Registration) -> Res
 
 /// Names `operator` (the keeper's hot key) for the sender's node; the zero address removes it.
 pub async fn set_operator(chain: &Chain, tx: &TxManager, operator: Address) -> Result<Landed> {
-    send(tx, "setOperator", chain.registry().setOperator(operator).into_transaction_request(), None).await
+    send(
+        tx,
+        "setOperator",
+        chain
+            .registry()
+            .setOperator(operator)
+            .into_transaction_request(),
+        None,
+    )
+    .await
 }
 
 /// Claims job `id` for `host` (the sender is the host or its operator).
 pub async fn claim_job(chain: &Chain, tx: &TxManager, id: U256, host: Address) -> Result<Landed> {
-    send(tx, "claimJob", chain.marketplace().claimJob(id, host).into_transaction_request(), None).await
+    send(
+        tx,
+        "claimJob",
+        chain
+            .marketplace()
+            .claimJob(id, host)
+            .into_transaction_request(),
+        None,
+    )
+    .await
 }
 
 /// Releases the payments of `host`'s completed jobs whose dispute window has ended, then
@@ -135,8 +190,13 @@ pub async fn claim_payments(chain: &Chain, tx: &TxManager, host: Address) -> Res
     let mut collected = Collected::default();
     let releasable = releasable_jobs(chain, host, now).await?;
     for chunk in releasable.chunks(RELEASE_CHUNK) {
-        let request = chain.marketplace().releasePayments(chunk.to_vec()).into_transaction_request();
-        collected.transactions.push(send(tx, "releasePayments", request, None).await?);
+        let request = chain
+            .marketplace()
+            .releasePayments(chunk.to_vec())
+            .into_transaction_request();
+        collected
+            .transactions
+            .push(send(tx, "releasePayments", request, None).await?);
         collected.released.extend_from_slice(chunk);
     }
     let me = tx.from();
@@ -148,14 +208,24 @@ pub async fn claim_payments(chain: &Chain, tx: &TxManager, host: Address) -> Res
         .map_err(HostError::read("reading the claimable payments"))?;
     if !claimable.is_zero() {
         let request = chain.marketplace().withdraw(ETH).into_transaction_request();
-        collected.transactions.push(send(tx, "withdraw payments", request, None).await?);
+        collected
+            .transactions
+            .push(send(tx, "withdraw payments", request, None).await?);
         collected.withdrawn = claimable;
     }
     Ok(collected)
 }
 
 /// Every job `host` ever claimed, with its current state, in claim order.
-pub async fn jobs_of(chain: &Chain, host: Address) -> Result<Vec<(U256, vouch_bindings::contracts::job_marketplace::IJobMarketplace::Job)>> {
+pub async fn jobs_of(
+    chain: &Chain,
+    host: Address,
+) -> Result<
+    Vec<(
+        U256,
+        vouch_bindings::contracts::job_marketplace::IJobMarketplace::Job,
+    )>,
+> {
     let (head, _) = chain.head().await?;
     let claimed = chain
         .logs::<JobMarketplace::JobClaimed>(
@@ -168,7 +238,12 @@ pub async fn jobs_of(chain: &Chain, host: Address) -> Result<Vec<(U256, vouch_bi
         .await?;
     let mut jobs = Vec::with_capacity(claimed.len());
     for (event, _) in claimed {
-        let job = chain.marketplace().getJob(event.jobId).call().await.map_err(HostError::read("reading a job"))?;
+        let job = chain
+            .marketplace()
+            .getJob(event.jobId)
+            .call()
+            .await
+            .map_err(HostError::read("reading a job"))?;
         jobs.push((event.jobId, job));
     }
     Ok(jobs)
@@ -214,14 +289,20 @@ pub fn region_text(region: &FixedBytes<16>) -> String {
 /// hashed with keccak256 (the model's name, e.g. `llama-3-8b-instruct-q4`).
 pub fn model_hash(model: &str) -> Result<B256> {
     if model.is_empty() {
-        return Err(HostError::Invalid("an empty model name; give a name or a 0x hash".into()));
+        return Err(HostError::Invalid(
+            "an empty model name; give a name or a 0x hash".into(),
+        ));
     }
     if let Some(hex) = model.strip_prefix("0x") {
         return hex
             .parse::<B256>()
             .ok()
             .filter(|_| hex.len() == 64)
-            .ok_or_else(|| HostError::Invalid(format!("model {model} is not a 32-byte hash (0x and 64 hex digits)")));
+            .ok_or_else(|| {
+                HostError::Invalid(format!(
+                    "model {model} is not a 32-byte hash (0x and 64 hex digits)"
+                ))
+            });
     }
     Ok(alloy::primitives::keccak256(model))
 }
@@ -237,10 +318,15 @@ mod tests {
         assert_eq!(&r[9..], &[0u8; 7]);
         assert_eq!(region_text(&r), "eu-west-1");
         assert_eq!(
-            region_bytes("a-region-name-too-long").unwrap_err().to_string(),
+            region_bytes("a-region-name-too-long")
+                .unwrap_err()
+                .to_string(),
             "region \"a-region-name-too-long\" must be 1 to 16 bytes (e.g. eu-west-1)"
         );
-        assert_eq!(model_hash("llama-3-8b-instruct-q4").unwrap(), alloy::primitives::keccak256("llama-3-8b-instruct-q4"));
+        assert_eq!(
+            model_hash("llama-3-8b-instruct-q4").unwrap(),
+            alloy::primitives::keccak256("llama-3-8b-instruct-q4")
+        );
         let h = B256::repeat_byte(0xab);
         assert_eq!(model_hash(&h.to_string()).unwrap(), h);
         assert_eq!(

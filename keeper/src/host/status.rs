@@ -92,8 +92,17 @@ pub struct Slash {
 pub async fn status(chain: &Chain, host: Address, keeper_url: Option<&str>) -> Result<HostStatus> {
     let (block, now) = chain.head().await?;
     let registry = chain.registry();
-    let node = if registry.isRegistered(host).call().await.map_err(HostError::read("reading the registration"))? {
-        let n = registry.getNode(host).call().await.map_err(HostError::read("reading the node"))?;
+    let node = if registry
+        .isRegistered(host)
+        .call()
+        .await
+        .map_err(HostError::read("reading the registration"))?
+    {
+        let n = registry
+            .getNode(host)
+            .call()
+            .await
+            .map_err(HostError::read("reading the node"))?;
         Some(Node {
             endpoint: n.endpoint,
             region: region_text(&n.region),
@@ -107,9 +116,21 @@ pub async fn status(chain: &Chain, host: Address, keeper_url: Option<&str>) -> R
         None
     };
     let staking = chain.staking();
-    let position = staking.positionOf(host).call().await.map_err(HostError::read("reading the stake"))?;
-    let minimum = staking.minimumStake().call().await.map_err(HostError::read("reading the minimum stake"))?;
-    let locked = staking.lockedStakeOf(host).call().await.map_err(HostError::read("reading the locked stake"))?;
+    let position = staking
+        .positionOf(host)
+        .call()
+        .await
+        .map_err(HostError::read("reading the stake"))?;
+    let minimum = staking
+        .minimumStake()
+        .call()
+        .await
+        .map_err(HostError::read("reading the minimum stake"))?;
+    let locked = staking
+        .lockedStakeOf(host)
+        .call()
+        .await
+        .map_err(HostError::read("reading the locked stake"))?;
     let active = U256::from(position.active);
     let stake = Stake {
         active,
@@ -119,7 +140,12 @@ pub async fn status(chain: &Chain, host: Address, keeper_url: Option<&str>) -> R
         minimum,
         has_minimum: active >= minimum,
     };
-    let reputation = chain.reputation().scoreOf(host).call().await.map_err(HostError::read("reading the reputation"))?;
+    let reputation = chain
+        .reputation()
+        .scoreOf(host)
+        .call()
+        .await
+        .map_err(HostError::read("reading the reputation"))?;
     let claimable_wei = chain
         .marketplace()
         .claimable(host, ETH)
@@ -174,7 +200,13 @@ pub async fn status(chain: &Chain, host: Address, keeper_url: Option<&str>) -> R
         }
     }
     let slashed = chain
-        .logs::<Slashing::Slashed>(chain.deployment.contracts.slashing, Some(address_topic(host)), None, chain.deployment.start_block, block)
+        .logs::<Slashing::Slashed>(
+            chain.deployment.contracts.slashing,
+            Some(address_topic(host)),
+            None,
+            chain.deployment.start_block,
+            block,
+        )
         .await?;
     status.slashes = slashed
         .into_iter()
@@ -211,7 +243,11 @@ pub async fn queue_depth(url: &str) -> Result<BTreeMap<String, u64>> {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    let response = client.get(&endpoint).send().await.map_err(|e| fail(e.to_string()))?;
+    let response = client
+        .get(&endpoint)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     if !response.status().is_success() {
         return Err(fail(format!("HTTP {}", response.status())));
     }
@@ -226,15 +262,24 @@ pub async fn queue_depth(url: &str) -> Result<BTreeMap<String, u64>> {
 pub fn parse_queue_depth(text: &str) -> BTreeMap<String, u64> {
     let mut depth = BTreeMap::new();
     for line in text.lines() {
-        let Some(rest) = line.strip_prefix(QUEUE_DEPTH_METRIC) else { continue };
-        let Some(rest) = rest.strip_prefix('{') else { continue };
-        let Some((labels, value)) = rest.split_once('}') else { continue };
+        let Some(rest) = line.strip_prefix(QUEUE_DEPTH_METRIC) else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix('{') else {
+            continue;
+        };
+        let Some((labels, value)) = rest.split_once('}') else {
+            continue;
+        };
         let state = labels
             .split(',')
             .filter_map(|l| l.split_once('='))
             .find(|(k, _)| k.trim() == "state")
             .map(|(_, v)| v.trim().trim_matches('"').to_owned());
-        let value = value.split_whitespace().next().and_then(|v| v.parse::<f64>().ok());
+        let value = value
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<f64>().ok());
         if let (Some(state), Some(value)) = (state, value) {
             depth.insert(state, value as u64);
         }
@@ -257,7 +302,11 @@ mod tests {
         let depth = parse_queue_depth(text);
         assert_eq!(
             depth,
-            BTreeMap::from([("accepted".into(), 12), ("confirmed".into(), 100), ("proving".into(), 3)])
+            BTreeMap::from([
+                ("accepted".into(), 12),
+                ("confirmed".into(), 100),
+                ("proving".into(), 3)
+            ])
         );
     }
 }

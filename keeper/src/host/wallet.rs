@@ -174,8 +174,14 @@ mod tests {
         let password = Secret::new("correct horse battery staple");
         let wallet = new_wallet(&path, &password).unwrap();
         assert_eq!(wallet.mnemonic.expose().split(' ').count(), MNEMONIC_WORDS);
-        assert_eq!(load_keystore(&path, &password).unwrap().address(), wallet.address);
-        assert_eq!(signer_from_mnemonic(&wallet.mnemonic).unwrap().address(), wallet.address);
+        assert_eq!(
+            load_keystore(&path, &password).unwrap().address(),
+            wallet.address
+        );
+        assert_eq!(
+            signer_from_mnemonic(&wallet.mnemonic).unwrap().address(),
+            wallet.address
+        );
         // The file holds no plaintext key and no phrase.
         let text = std::fs::read_to_string(&path).unwrap();
         let key = load_keystore(&path, &password).unwrap().to_bytes();
@@ -185,7 +191,13 @@ mod tests {
         assert!(!format!("{wallet:?}").contains(wallet.mnemonic.expose()));
         // A second wallet at the same path is refused; the first is untouched.
         let again = new_wallet(&path, &password).unwrap_err();
-        assert_eq!(again.to_string(), format!("{} already exists; choose another --keystore path or remove it", path.display()));
+        assert_eq!(
+            again.to_string(),
+            format!(
+                "{} already exists; choose another --keystore path or remove it",
+                path.display()
+            )
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
 
@@ -199,7 +211,10 @@ mod tests {
         let message = error.to_string();
         assert_eq!(
             message,
-            format!("wrong password for keystore {} (set VOUCH_KEYSTORE_PASSWORD or type it at the prompt)", path.display())
+            format!(
+                "wrong password for keystore {} (set VOUCH_KEYSTORE_PASSWORD or type it at the prompt)",
+                path.display()
+            )
         );
         assert!(!message.contains("wrong-password-2") && !message.contains("right-password-1"));
         assert!(error.is_bad_input());
@@ -209,9 +224,14 @@ mod tests {
     fn a_bad_private_key_yields_a_message_without_the_key() {
         assert_eq!(
             key_from_hex(DEV_KEY).unwrap().address(),
-            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap()
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+                .parse::<Address>()
+                .unwrap()
         );
-        assert_eq!(key_from_hex(&format!("0x{DEV_KEY}\n")).unwrap().address(), key_from_hex(DEV_KEY).unwrap().address());
+        assert_eq!(
+            key_from_hex(&format!("0x{DEV_KEY}\n")).unwrap().address(),
+            key_from_hex(DEV_KEY).unwrap().address()
+        );
         let short = &DEV_KEY[..63];
         let not_hex = format!("{}zz", &DEV_KEY[..62]);
         let zero = "0".repeat(64);
@@ -235,16 +255,35 @@ mod tests {
         let path = dir.path().join("broken.json");
         std::fs::write(&path, format!("{{\"key\": \"{DEV_KEY}\"}}")).unwrap();
         let error = load_keystore(&path, &Secret::new("pw")).unwrap_err();
-        assert_eq!(error.to_string(), format!("{} is not a readable keystore file (an encrypted JSON key)", path.display()));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} is not a readable keystore file (an encrypted JSON key)",
+                path.display()
+            )
+        );
         assert!(!error.to_string().contains(DEV_KEY));
         let missing = dir.path().join("missing.json");
         assert_eq!(
-            load_keystore(&missing, &Secret::new("pw")).unwrap_err().to_string(),
-            format!("no keystore at {}; create one with `vouch host wallet new` or set VOUCH_PRIVATE_KEY", missing.display())
+            load_keystore(&missing, &Secret::new("pw"))
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "no keystore at {}; create one with `vouch host wallet new` or set VOUCH_PRIVATE_KEY",
+                missing.display()
+            )
         );
         let phrase = Secret::new("abandon abandon abandon zebra-not-a-word");
         let error = signer_from_mnemonic(&phrase).unwrap_err();
-        assert_eq!(error.to_string(), "the mnemonic is not a valid BIP-39 English phrase");
-        assert_eq!(new_wallet(&dir.path().join("x.json"), &Secret::new("")).unwrap_err().to_string(), "the keystore password is empty; choose a non-empty one");
+        assert_eq!(
+            error.to_string(),
+            "the mnemonic is not a valid BIP-39 English phrase"
+        );
+        assert_eq!(
+            new_wallet(&dir.path().join("x.json"), &Secret::new(""))
+                .unwrap_err()
+                .to_string(),
+            "the keystore password is empty; choose a non-empty one"
+        );
     }
 }

@@ -45,9 +45,9 @@ pub use file::{
 };
 pub use instances::{FIELD_MODULUS, instances_for, limbs};
 pub use models::{
-    InferTimings, Inference, InstanceLayout, ModelManifest, ModelSizes, ModelSrs,
-    VerifiableModels, decode_output, encode_output, felt_to_signed, field_to_hash, hash_to_field,
-    model_hash_of, model_names,
+    InferTimings, Inference, InstanceLayout, ModelManifest, ModelSizes, ModelSrs, VerifiableModels,
+    decode_output, encode_output, felt_to_signed, field_to_hash, hash_to_field, model_hash_of,
+    model_names,
 };
 pub use setup::{SetupOptions, SetupReport, setup};
 pub use types::{
@@ -120,7 +120,10 @@ impl Prover {
         let mut model_paths = BTreeMap::new();
         for manifest in models.iter() {
             manifest.hash()?;
-            model_paths.insert(manifest.name.clone(), config.artifacts.model_paths(manifest)?);
+            model_paths.insert(
+                manifest.name.clone(),
+                config.artifacts.model_paths(manifest)?,
+            );
         }
         if !config.python.exists() {
             return Err(ProverError::Python {
@@ -225,7 +228,8 @@ impl Prover {
         };
         let reply: InferReply = self.pool.request(&op, self.config.prove_timeout).await?;
         let felt = |f: &str| {
-            from_felt(f).ok_or_else(|| ProverError::Protocol("infer reply with an unreadable felt".into()))
+            from_felt(f)
+                .ok_or_else(|| ProverError::Protocol("infer reply with an unreadable felt".into()))
         };
         let input_hash = felt(&reply.input_hash)?;
         let output_hash = felt(&reply.output_hash)?;
@@ -237,7 +241,10 @@ impl Prover {
             ));
         }
         if !reply.verified {
-            let reason = reply.reason.as_deref().unwrap_or("verification returned false");
+            let reason = reply
+                .reason
+                .as_deref()
+                .unwrap_or("verification returned false");
             return Err(ProverError::SelfCheck(format!(
                 "off-chain verification failed: {reason}"
             )));

@@ -87,6 +87,16 @@ pub struct ModelManifest {
     /// sha256 (hex) of each of [`super::CIRCUIT_FILES`].
     pub files: BTreeMap<String, String>,
     pub verifier: ManifestVerifier,
+    /// An example input and the quantized output setup's self-test proved for it.
+    pub sample: ModelSample,
+}
+
+/// `model.json`'s `sample`: what `vouch job create --model` users can start from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSample {
+    pub input: Vec<f64>,
+    pub quantized_output: Vec<i128>,
 }
 
 impl ModelManifest {
@@ -234,7 +244,10 @@ impl Artifacts {
     }
 
     /// The files a worker needs for model `name`, checked to exist.
-    pub(crate) fn model_paths(&self, manifest: &ModelManifest) -> Result<CircuitPaths, ProverError> {
+    pub(crate) fn model_paths(
+        &self,
+        manifest: &ModelManifest,
+    ) -> Result<CircuitPaths, ProverError> {
         let dir = self.model_dir(&manifest.name);
         let paths = CircuitPaths {
             compiled: dir.join("network.compiled"),
@@ -243,7 +256,13 @@ impl Artifacts {
             settings: dir.join("settings.json"),
             srs: dir.join(&manifest.srs.file),
         };
-        for path in [&paths.compiled, &paths.pk, &paths.vk, &paths.settings, &paths.srs] {
+        for path in [
+            &paths.compiled,
+            &paths.pk,
+            &paths.vk,
+            &paths.settings,
+            &paths.srs,
+        ] {
             if !path.is_file() {
                 return Err(ProverError::ModelMissing {
                     model: manifest.name.clone(),
@@ -348,7 +367,10 @@ mod tests {
 
     #[test]
     fn a_hash_at_or_above_the_modulus_is_no_field_element() {
-        assert_eq!(hash_to_field(&field_to_hash(U256::from(5))), Some(U256::from(5)));
+        assert_eq!(
+            hash_to_field(&field_to_hash(U256::from(5))),
+            Some(U256::from(5))
+        );
         assert_eq!(hash_to_field(&field_to_hash(FIELD_MODULUS)), None);
         assert_eq!(hash_to_field(&B256::repeat_byte(0xff)), None);
     }

@@ -181,7 +181,10 @@ mod tests {
             input: vec![0.5, -1.0],
         };
         let line = serde_json::to_string(&Request { id: 4, op: &op }).unwrap();
-        assert_eq!(line, r#"{"id":4,"op":"infer","model":"m","input":[0.5,-1.0]}"#);
+        assert_eq!(
+            line,
+            r#"{"id":4,"op":"infer","model":"m","input":[0.5,-1.0]}"#
+        );
     }
 
     #[test]

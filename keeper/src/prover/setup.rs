@@ -249,7 +249,11 @@ fn setup_models(
     let list: Vec<&str> = stale.iter().map(|(n, _)| n.as_str()).collect();
     line(
         out,
-        &format!("building {} with {}", list.join(", "), show(&artifacts.root, &script)),
+        &format!(
+            "building {} with {}",
+            list.join(", "),
+            show(&artifacts.root, &script)
+        ),
     )?;
     out.flush().map_err(|e| ProverError::io("stdout", e))?;
     let mut command = Command::new(&options.python);

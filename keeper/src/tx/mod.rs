@@ -256,7 +256,10 @@ impl TxManager {
             };
             let mut resubmissions = 0;
             loop {
-                match self.attempt(&request, gas_limit, resubmissions, None).await? {
+                match self
+                    .attempt(&request, gas_limit, resubmissions, None)
+                    .await?
+                {
                     Attempt::Landed(landed) => return Ok(landed),
                     Attempt::Lost => resubmissions += 1,
                 }

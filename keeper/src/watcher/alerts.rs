@@ -12,9 +12,18 @@ use crate::host::{HostError, Result};
 /// One alert raised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {
-    Disputed { job_id: U256 },
-    Slashed { job_id: U256, reason: u8, amount: U256 },
-    LowStake { active: U256, minimum: U256 },
+    Disputed {
+        job_id: U256,
+    },
+    Slashed {
+        job_id: U256,
+        reason: u8,
+        amount: U256,
+    },
+    LowStake {
+        active: U256,
+        minimum: U256,
+    },
 }
 
 impl Alert {
@@ -30,8 +39,14 @@ impl Alert {
 
 fn raise(w: &Watcher, alert: Alert) {
     match &alert {
-        Alert::Disputed { job_id } => tracing::warn!(alert = "disputed", job = %job_id, "ALERT: a renter disputed this host's result"),
-        Alert::Slashed { job_id, reason, amount } => {
+        Alert::Disputed { job_id } => {
+            tracing::warn!(alert = "disputed", job = %job_id, "ALERT: a renter disputed this host's result")
+        }
+        Alert::Slashed {
+            job_id,
+            reason,
+            amount,
+        } => {
             tracing::warn!(alert = "slashed", job = %job_id, reason, amount = %amount, "ALERT: this host was slashed")
         }
         Alert::LowStake { active, minimum } => tracing::warn!(
@@ -47,8 +62,18 @@ fn raise(w: &Watcher, alert: Alert) {
 pub(super) async fn read_alerts(w: &mut Watcher, from: u64, to: u64) -> Result<()> {
     let market = w.chain.deployment.contracts.job_marketplace;
     // JobDisputed is indexed by job and renter, not host: look each job up (disputes are rare).
-    for (e, _) in w.chain.logs::<JobMarketplace::JobDisputed>(market, None, None, from, to).await? {
-        let job = w.chain.marketplace().getJob(e.jobId).call().await.map_err(HostError::read("reading a job"))?;
+    for (e, _) in w
+        .chain
+        .logs::<JobMarketplace::JobDisputed>(market, None, None, from, to)
+        .await?
+    {
+        let job = w
+            .chain
+            .marketplace()
+            .getJob(e.jobId)
+            .call()
+            .await
+            .map_err(HostError::read("reading a job"))?;
         if job.host == w.config.host {
             raise(w, Alert::Disputed { job_id: e.jobId });
         }
@@ -70,8 +95,16 @@ pub(super) async fn read_alerts(w: &mut Watcher, from: u64, to: u64) -> Result<(
 /// it when it is back.
 pub(super) async fn check_stake(w: &mut Watcher) -> Result<()> {
     let staking = w.chain.staking();
-    let active = staking.activeStakeOf(w.config.host).call().await.map_err(HostError::read("reading the stake"))?;
-    let minimum = staking.minimumStake().call().await.map_err(HostError::read("reading the minimum stake"))?;
+    let active = staking
+        .activeStakeOf(w.config.host)
+        .call()
+        .await
+        .map_err(HostError::read("reading the stake"))?;
+    let minimum = staking
+        .minimumStake()
+        .call()
+        .await
+        .map_err(HostError::read("reading the minimum stake"))?;
     let low = active < minimum;
     if low && !w.stake_low {
         raise(w, Alert::LowStake { active, minimum });

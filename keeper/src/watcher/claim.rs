@@ -7,7 +7,9 @@ use super::{Verdict, Watcher};
 use crate::host::HostError;
 
 pub(super) async fn claim_offers(w: &mut Watcher, now: u64) {
-    let Some(policy) = w.config.claim.clone() else { return };
+    let Some(policy) = w.config.claim.clone() else {
+        return;
+    };
     let host = w.config.host;
     let ids: Vec<U256> = w.offers.keys().copied().collect();
     for id in ids {
@@ -24,7 +26,9 @@ pub(super) async fn claim_offers(w: &mut Watcher, now: u64) {
         match claim_one(w, id, offer.model_hash).await {
             Ok(true) => {
                 tracing::info!(job = %id, "claimed job");
-                w.metrics.watcher_claims.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                w.metrics
+                    .watcher_claims
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 w.record(|s| s.claimed.push(id));
             }
             Ok(false) => {}
@@ -39,8 +43,18 @@ pub(super) async fn claim_offers(w: &mut Watcher, now: u64) {
 }
 
 /// Claims `id` if it is still open and the host can serve it; Ok(false) if it was not sent.
-async fn claim_one(w: &Watcher, id: U256, model: alloy::primitives::B256) -> crate::host::Result<bool> {
-    let job = w.chain.marketplace().getJob(id).call().await.map_err(HostError::read("reading a job"))?;
+async fn claim_one(
+    w: &Watcher,
+    id: U256,
+    model: alloy::primitives::B256,
+) -> crate::host::Result<bool> {
+    let job = w
+        .chain
+        .marketplace()
+        .getJob(id)
+        .call()
+        .await
+        .map_err(HostError::read("reading a job"))?;
     if crate::host::job::status_of(&job) != crate::host::job::JobStatus::Open {
         return Ok(false);
     }

@@ -8,12 +8,19 @@ use super::Watcher;
 use crate::host::HostError;
 
 pub(super) async fn expire_overdue(w: &mut Watcher, now: u64) {
-    let overdue: Vec<U256> = w.others.iter().filter(|(_, d)| now > **d).map(|(id, _)| *id).collect();
+    let overdue: Vec<U256> = w
+        .others
+        .iter()
+        .filter(|(_, d)| now > **d)
+        .map(|(id, _)| *id)
+        .collect();
     for id in overdue {
         match expire_one(w, id).await {
             Ok(true) => {
                 tracing::info!(job = %id, "expired another host's overdue job");
-                w.metrics.watcher_expiries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                w.metrics
+                    .watcher_expiries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 w.record(|s| s.expired.push(id));
                 w.others.remove(&id);
             }
@@ -31,11 +38,24 @@ pub(super) async fn expire_overdue(w: &mut Watcher, now: u64) {
 }
 
 async fn expire_one(w: &Watcher, id: U256) -> crate::host::Result<bool> {
-    let job = w.chain.marketplace().getJob(id).call().await.map_err(HostError::read("reading a job"))?;
+    let job = w
+        .chain
+        .marketplace()
+        .getJob(id)
+        .call()
+        .await
+        .map_err(HostError::read("reading a job"))?;
     if crate::host::job::status_of(&job) != crate::host::job::JobStatus::Claimed {
         return Ok(false);
     }
-    let request = w.chain.marketplace().expireJob(id).into_transaction_request();
-    let landed = w.tx.send(request, Some(w.config.expire_gas_limit)).await.map_err(HostError::tx("expireJob"))?;
+    let request = w
+        .chain
+        .marketplace()
+        .expireJob(id)
+        .into_transaction_request();
+    let landed =
+        w.tx.send(request, Some(w.config.expire_gas_limit))
+            .await
+            .map_err(HostError::tx("expireJob"))?;
     Ok(landed.status)
 }

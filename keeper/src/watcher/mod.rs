@@ -28,9 +28,9 @@ use vouch_bindings::contracts::{JobMarketplace, Slashing};
 pub use alerts::Alert;
 pub use policy::{ClaimPolicy, Offer, Verdict};
 
+use crate::host::TxManager;
 use crate::host::chain::{Chain, address_topic};
 use crate::host::{HostError, Result};
-use crate::host::TxManager;
 use crate::metrics::Metrics;
 
 /// expireJob's gas limit. Its estimate depends on the block's clock (before the deadline the
@@ -173,7 +173,8 @@ impl Watcher {
 
     /// One round of chores: read new events, then claim, expire, heartbeat and alert.
     pub async fn tick(&mut self) -> Result<()> {
-        let span = tracing::info_span!("watcher_tick", host = %self.config.host, from = self.next_block);
+        let span =
+            tracing::info_span!("watcher_tick", host = %self.config.host, from = self.next_block);
         async {
             let (head, now) = self.chain.head().await?;
             if self.next_block <= head {
@@ -191,7 +192,9 @@ impl Watcher {
             }
             alerts::check_stake(self).await?;
             self.stats.lock().expect("stats lock").ticks += 1;
-            self.metrics.watcher_ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.metrics
+                .watcher_ticks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(())
         }
         .instrument(span)
@@ -207,7 +210,11 @@ impl Watcher {
     async fn read_events(&mut self, from: u64, to: u64) -> Result<()> {
         let market = self.chain.deployment.contracts.job_marketplace;
         if self.config.claim.is_some() {
-            for (e, _) in self.chain.logs::<JobMarketplace::JobCreated>(market, None, None, from, to).await? {
+            for (e, _) in self
+                .chain
+                .logs::<JobMarketplace::JobCreated>(market, None, None, from, to)
+                .await?
+            {
                 self.offers.insert(
                     e.jobId,
                     Offer {
@@ -221,12 +228,21 @@ impl Watcher {
                 );
             }
         }
-        let claimed = self.chain.logs::<JobMarketplace::JobClaimed>(market, None, None, from, to).await?;
+        let claimed = self
+            .chain
+            .logs::<JobMarketplace::JobClaimed>(market, None, None, from, to)
+            .await?;
         for (e, _) in claimed {
             // Claimed by anyone: no longer an offer.
             self.offers.remove(&e.jobId);
             if self.config.expire_others && e.host != self.config.host {
-                let job = self.chain.marketplace().getJob(e.jobId).call().await.map_err(HostError::read("reading a job"))?;
+                let job = self
+                    .chain
+                    .marketplace()
+                    .getJob(e.jobId)
+                    .call()
+                    .await
+                    .map_err(HostError::read("reading a job"))?;
                 self.others.insert(e.jobId, job.deadline.to::<u64>());
             }
         }
@@ -238,7 +254,13 @@ impl Watcher {
     }
 
     fn failed(&self, chore: &'static str) {
-        *self.stats.lock().expect("stats lock").failures.entry(chore).or_default() += 1;
+        *self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .failures
+            .entry(chore)
+            .or_default() += 1;
         self.metrics.watcher_failures.increment(chore);
     }
 
@@ -261,9 +283,20 @@ impl WatcherHandle {
 }
 
 /// Slashed events of `host` in `from..=to`.
-async fn slashes_of(chain: &Chain, host: Address, from: u64, to: u64) -> Result<Vec<Slashing::Slashed>> {
+async fn slashes_of(
+    chain: &Chain,
+    host: Address,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Slashing::Slashed>> {
     Ok(chain
-        .logs::<Slashing::Slashed>(chain.deployment.contracts.slashing, Some(address_topic(host)), None, from, to)
+        .logs::<Slashing::Slashed>(
+            chain.deployment.contracts.slashing,
+            Some(address_topic(host)),
+            None,
+            from,
+            to,
+        )
         .await?
         .into_iter()
         .map(|(e, _)| e)

@@ -85,15 +85,62 @@ mod tests {
             offered_host: Address::ZERO,
         };
         assert_eq!(policy.judge(&good, host, 10_000), Verdict::Claim);
-        assert_eq!(policy.judge(&Offer { offered_host: host, ..good.clone() }, host, 10_000), Verdict::Claim);
         assert_eq!(
-            policy.judge(&Offer { offered_host: Address::repeat_byte(2), ..good.clone() }, host, 10_000),
+            policy.judge(
+                &Offer {
+                    offered_host: host,
+                    ..good.clone()
+                },
+                host,
+                10_000
+            ),
+            Verdict::Claim
+        );
+        assert_eq!(
+            policy.judge(
+                &Offer {
+                    offered_host: Address::repeat_byte(2),
+                    ..good.clone()
+                },
+                host,
+                10_000
+            ),
             Verdict::OfferedToAnother
         );
-        assert_eq!(policy.judge(&Offer { model_hash: B256::repeat_byte(2), ..good.clone() }, host, 10_000), Verdict::OtherModel);
-        assert_eq!(policy.judge(&Offer { token: Address::repeat_byte(3), ..good.clone() }, host, 10_000), Verdict::NotEth);
+        assert_eq!(
+            policy.judge(
+                &Offer {
+                    model_hash: B256::repeat_byte(2),
+                    ..good.clone()
+                },
+                host,
+                10_000
+            ),
+            Verdict::OtherModel
+        );
+        assert_eq!(
+            policy.judge(
+                &Offer {
+                    token: Address::repeat_byte(3),
+                    ..good.clone()
+                },
+                host,
+                10_000
+            ),
+            Verdict::NotEth
+        );
         // 1,099 - 100 = 999 net: one wei under the floor.
-        assert_eq!(policy.judge(&Offer { payment: U256::from(1_099u64), ..good.clone() }, host, 10_000), Verdict::BelowPrice);
+        assert_eq!(
+            policy.judge(
+                &Offer {
+                    payment: U256::from(1_099u64),
+                    ..good.clone()
+                },
+                host,
+                10_000
+            ),
+            Verdict::BelowPrice
+        );
         assert_eq!(policy.judge(&good, host, 10_001), Verdict::TooLate);
     }
 }

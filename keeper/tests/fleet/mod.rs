@@ -89,7 +89,12 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
     let first_host = FIRST_RENTER + config.renters;
     let accounts = first_host + config.hosts;
     let anvil = alloy::node_bindings::Anvil::at(vouch_testkit::anvil_path())
-        .args(["--accounts", &accounts.to_string(), "--prune-history", "256"])
+        .args([
+            "--accounts",
+            &accounts.to_string(),
+            "--prune-history",
+            "256",
+        ])
         .spawn();
     let world = World::on(anvil).await;
     let keys: Vec<PrivateKeySigner> = world.anvil.keys().iter().cloned().map(Into::into).collect();
@@ -161,8 +166,11 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
             .filter(|(i, _)| i % config.renters == r)
             .map(|(i, k)| (i, k.address()))
             .collect();
-        let (fleet, market, to_node) =
-            (fleet.clone(), world.deployment.contracts.job_marketplace, to_node.clone());
+        let (fleet, market, to_node) = (
+            fleet.clone(),
+            world.deployment.contracts.job_marketplace,
+            to_node.clone(),
+        );
         renters.spawn(async move {
             let market = JobMarketplace::new(market, &fleet);
             let mut created = Vec::new();
@@ -174,7 +182,13 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
                 let (i, host) = targets[n % targets.len()];
                 let label = format!("fleet {r} {n}");
                 n += 1;
-                let now = fleet.get_block_by_number(Default::default()).await.unwrap().unwrap().header.timestamp;
+                let now = fleet
+                    .get_block_by_number(Default::default())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .header
+                    .timestamp;
                 let receipt = market
                     .createJob(
                         model(),
@@ -194,7 +208,10 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
                     .await
                     .unwrap();
                 assert!(receipt.status(), "createJob reverted");
-                let id = receipt.decoded_log::<JobMarketplace::JobCreated>().unwrap().jobId;
+                let id = receipt
+                    .decoded_log::<JobMarketplace::JobCreated>()
+                    .unwrap()
+                    .jobId;
                 let output = keccak256(format!("{label} output"));
                 to_node[i].send((id, output)).unwrap();
                 created.push((B256::from(id), output, i));
@@ -225,7 +242,11 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
             if depth[&ResultState::Confirmed] == expected[i] {
                 break;
             }
-            assert!(drain_started.elapsed() < Duration::from_secs(900), "keeper {i} stuck at {depth:?}, {} expected", expected[i]);
+            assert!(
+                drain_started.elapsed() < Duration::from_secs(900),
+                "keeper {i} stuck at {depth:?}, {} expected",
+                expected[i]
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -236,7 +257,11 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
     for (job, output, _) in world.completions().await {
         completed.entry(job).or_default().push(output);
     }
-    assert_eq!(completed.len(), jobs.len(), "completed jobs against created jobs");
+    assert_eq!(
+        completed.len(),
+        jobs.len(),
+        "completed jobs against created jobs"
+    );
     for (job, output, _) in &jobs {
         assert_eq!(completed.get(job), Some(&vec![*output]), "job {job}");
     }
@@ -248,13 +273,24 @@ pub async fn run(config: FleetConfig, prover: Arc<Prover>) -> FleetReport {
         let text = m.render(&Default::default(), 0);
         let failures: Vec<&str> = text
             .lines()
-            .filter(|l| l.starts_with("vouch_keeper_failures_total{") || l.starts_with("vouch_watcher_failures_total{"))
+            .filter(|l| {
+                l.starts_with("vouch_keeper_failures_total{")
+                    || l.starts_with("vouch_watcher_failures_total{")
+            })
             .collect();
         assert!(failures.is_empty(), "keeper {i}: {failures:?}");
         let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(load(&m.jobs_failed), 0, "keeper {i}");
-        assert_eq!(load(&m.watcher_claims), expected[i], "keeper {i} claimed its offered jobs");
-        assert_eq!(load(&m.jobs_confirmed) + load(&m.jobs_already_done), expected[i], "keeper {i}");
+        assert_eq!(
+            load(&m.watcher_claims),
+            expected[i],
+            "keeper {i} claimed its offered jobs"
+        );
+        assert_eq!(
+            load(&m.jobs_confirmed) + load(&m.jobs_already_done),
+            expected[i],
+            "keeper {i}"
+        );
         proofs += load(&m.proofs);
         transactions += load(&m.transactions);
         claims += load(&m.watcher_claims);
@@ -290,7 +326,14 @@ async fn join_hosts(world: &World, fleet: &DynProvider, hosts: &[PrivateKeySigne
     let token = VouchToken::new(c.vouch_token, fleet);
     let mut transfers = Vec::new();
     for h in hosts {
-        transfers.push(token.transfer(h.address(), stake).from(world.deployer).send().await.unwrap());
+        transfers.push(
+            token
+                .transfer(h.address(), stake)
+                .from(world.deployer)
+                .send()
+                .await
+                .unwrap(),
+        );
     }
     for t in transfers {
         assert!(t.get_receipt().await.unwrap().status());
@@ -301,13 +344,34 @@ async fn join_hosts(world: &World, fleet: &DynProvider, hosts: &[PrivateKeySigne
         joining.spawn(async move {
             let ok = |r: alloy::rpc::types::TransactionReceipt| assert!(r.status());
             let token = VouchToken::new(c.vouch_token, &fleet);
-            ok(token.approve(c.staking, stake).from(host).send().await.unwrap().get_receipt().await.unwrap());
+            ok(token
+                .approve(c.staking, stake)
+                .from(host)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap());
             let staking = Staking::new(c.staking, &fleet);
-            ok(staking.stake(stake).from(host).send().await.unwrap().get_receipt().await.unwrap());
+            ok(staking
+                .stake(stake)
+                .from(host)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap());
             let region = alloy::primitives::FixedBytes::<16>::right_padding_from(b"eu-west-1");
             let registry = NodeRegistry::new(c.node_registry, &fleet);
             ok(registry
-                .register(format!("https://h{i}.vouch.example:8443"), region, vec![model()], alloy::primitives::Uint::from(2_000_000_000u64))
+                .register(
+                    format!("https://h{i}.vouch.example:8443"),
+                    region,
+                    vec![model()],
+                    alloy::primitives::Uint::from(2_000_000_000u64),
+                )
                 .from(host)
                 .send()
                 .await
@@ -324,7 +388,10 @@ async fn join_hosts(world: &World, fleet: &DynProvider, hosts: &[PrivateKeySigne
 
 /// A host's node: for each job it was given, waits until its keeper's watcher claimed it, then
 /// posts the result (202 expected); returns when the channel is closed and every job posted.
-async fn node(keeper: Arc<KeeperHandle>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<(U256, B256)>) {
+async fn node(
+    keeper: Arc<KeeperHandle>,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<(U256, B256)>,
+) {
     let client = reqwest::Client::new();
     let url = format!("http://{}/v1/results", keeper.addr());
     let mut waiting: Vec<(U256, B256, Instant)> = Vec::new();
@@ -343,13 +410,18 @@ async fn node(keeper: Arc<KeeperHandle>, mut jobs: tokio::sync::mpsc::UnboundedR
         let mut still = Vec::new();
         for (id, output, since) in waiting.drain(..) {
             if !claimed.contains(&id) {
-                assert!(since.elapsed() < Duration::from_secs(300), "job {id} was never claimed");
+                assert!(
+                    since.elapsed() < Duration::from_secs(300),
+                    "job {id} was never claimed"
+                );
                 still.push((id, output, since));
                 continue;
             }
             let reply = client
                 .post(&url)
-                .json(&json!({ "jobId": format!("{:#x}", id), "outputHash": format!("{output:#x}") }))
+                .json(
+                    &json!({ "jobId": format!("{:#x}", id), "outputHash": format!("{output:#x}") }),
+                )
                 .send()
                 .await
                 .unwrap();

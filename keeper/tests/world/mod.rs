@@ -32,6 +32,8 @@ pub struct World {
     pub operator: Address,
     pub renter: Address,
     pub stranger: Address,
+    /// The verifiable models deployed with their verifiers (by hash), which the host also serves.
+    pub models: Vec<B256>,
     _script: vouch_testkit::ScriptDeployment,
 }
 
@@ -43,7 +45,22 @@ impl World {
 
     /// The same on an anvil the caller started (e.g. with `--state FILE`, to restart it).
     pub async fn on(anvil: AnvilInstance) -> Self {
-        let script = vouch_testkit::deploy_with_script(&anvil);
+        Self::deploy(anvil, &[]).await
+    }
+
+    /// The same with the verifiers of the named verifiable models installed (on an anvil
+    /// without the contract size limit: the attention block's verifier is above it).
+    pub async fn with_models(models: &[&str]) -> Self {
+        Self::deploy(vouch_testkit::anvil_without_size_limit(), models).await
+    }
+
+    async fn deploy(anvil: AnvilInstance, models: &[&str]) -> Self {
+        let script = vouch_testkit::deploy_with_models(&anvil, models);
+        let artifacts = vouch_keeper::prover::Artifacts::from_env();
+        let models = models
+            .iter()
+            .map(|m| vouch_keeper::prover::model_hash_of(&artifacts.model_dir(m)).unwrap())
+            .collect();
         let deployment = Deployment::load(&script.manifest).expect("the script's manifest");
         let signers: Vec<PrivateKeySigner> =
             anvil.keys()[..5].iter().cloned().map(Into::into).collect();
@@ -65,6 +82,7 @@ impl World {
             operator: addresses[2],
             renter: addresses[3],
             stranger: addresses[4],
+            models,
             _script: script,
         };
         world.prepare_host().await;
@@ -83,7 +101,8 @@ impl World {
     }
 
     /// Gives `account` the minimum stake from the deployer, stakes it and registers a node
-    /// serving `model()`; returns the stake and register receipts.
+    /// serving `model()` and the world's verifiable models; returns the stake and register
+    /// receipts.
     pub async fn join_as_host(
         &self,
         account: Address,
@@ -106,7 +125,7 @@ impl World {
                 .register(
                     endpoint.into(),
                     region,
-                    vec![model()],
+                    [vec![model()], self.models.clone()].concat(),
                     alloy::primitives::Uint::from(2_000_000_000u64),
                 )
                 .from(account),
