@@ -94,7 +94,8 @@ def run_args(model):
     args.logrows = model["logrows"]
     args.lookup_range = model["lookup_range"]
     args.decomp_base = model["decomp_base"]
-    args.decomp_legs = 2
+    args.decomp_legs = model["decomp_legs"]
+    args.num_inner_cols = model["num_inner_cols"]
     return args
 
 
