@@ -2,7 +2,9 @@
 //! them in one batch proof, the transaction manager lands it, and the queue records each step
 //! (`accepted -> proving -> submitted` with the transaction's hash `-> confirmed`, or `failed`
 //! with a reason). Up to `max_in_flight` batches are on their way at once, so the next batch is
-//! proven while the previous one lands.
+//! proven while the previous one lands. A verifiable model's job is a batch of its own: its
+//! inference is proven and lands through `submitInference`, one job per transaction (its
+//! circuit proves one inference), ahead of the commitment batches, which wait for company.
 //!
 //! Exactly once: a batch's jobs are read from the chain before every send
 //! ([`TxManager::land_proof`]), and after a restart [`Pipeline::reconcile`] settles the rows a
@@ -21,8 +23,8 @@ use crate::batcher::{BatchPolicy, PendingJob, expired, next_batch};
 use crate::chain::{ChainView, JobStatus};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
-use crate::prover::{JobTuple, Prover};
-use crate::queue::{Queue, QueuedResult, ResultState};
+use crate::prover::{JobTuple, Prover, ProverError};
+use crate::queue::{InferenceJob, Queue, QueuedResult, ResultState};
 use crate::tx::{TxError, TxManager};
 
 /// Why a job is marked failed.
@@ -58,6 +60,12 @@ pub enum StepError {
     Chain(#[from] crate::chain::ChainError),
 }
 
+/// A batch's proof, ready to land.
+enum Proven {
+    Batch(crate::prover::Proof),
+    Inference(crate::prover::Inference),
+}
+
 /// What [`Pipeline::reconcile`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reconciled {
@@ -73,6 +81,8 @@ pub struct Reconciled {
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub jobs: Vec<JobTuple>,
+    /// A verifiable model's job (then `jobs` holds only it): the inference to prove.
+    pub inference: Option<InferenceJob>,
 }
 
 impl Batch {
@@ -194,15 +204,37 @@ impl Pipeline {
                 .await?;
             self.metrics.jobs_failed.fetch_add(n, Ordering::Relaxed);
         }
-        let Some(ids) = next_batch(&jobs, now, &self.policy) else {
-            return Ok(None);
-        };
-        let jobs: Vec<JobTuple> = ids
+        // The earliest-deadline inference first: it waits for no batch to fill.
+        let inference = pending
             .iter()
-            .filter_map(|id| pending.iter().find(|r| r.job_id == *id))
-            .map(tuple)
-            .collect();
-        let batch = Batch { jobs };
+            .find(|r| r.inference.is_some() && !late.contains(&r.job_id));
+        let batch = if let Some(row) = inference {
+            Batch {
+                jobs: vec![tuple(row)],
+                inference: row.inference.clone(),
+            }
+        } else {
+            let commitment: Vec<PendingJob> = jobs
+                .into_iter()
+                .filter(|j| {
+                    pending
+                        .iter()
+                        .any(|r| r.job_id == j.job_id && r.inference.is_none())
+                })
+                .collect();
+            let Some(ids) = next_batch(&commitment, now, &self.policy) else {
+                return Ok(None);
+            };
+            let jobs: Vec<JobTuple> = ids
+                .iter()
+                .filter_map(|id| pending.iter().find(|r| r.job_id == *id))
+                .map(tuple)
+                .collect();
+            Batch {
+                jobs,
+                inference: None,
+            }
+        };
         self.queue
             .set_state(&batch.ids(), ResultState::Proving, None, None)
             .await?;
@@ -226,8 +258,8 @@ impl Pipeline {
     async fn prove_and_land(&self, batch: &Batch, ids: &[B256]) -> Result<Step, StepError> {
         let mut step = Step::default();
         let started = Instant::now();
-        let proof = match self.prover.prove(&batch.jobs).await {
-            Ok(proof) => proof,
+        let proven = match self.prove(batch).await {
+            Ok(proven) => proven,
             Err(e) => {
                 self.metrics.failure("prove");
                 return Err(e.into());
@@ -238,8 +270,17 @@ impl Pipeline {
         // Each broadcast version's hash is recorded (`submitted`) while the transaction lands.
         let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel();
         let sent_at = Instant::now();
-        let landing = self.tx.land_proof_reporting(&proof, Some(&sent_tx));
-        tokio::pin!(landing);
+        let mut landing: std::pin::Pin<Box<dyn Future<Output = Result<_, TxError>> + Send + '_>> =
+            match &proven {
+                Proven::Batch(proof) => {
+                    Box::pin(self.tx.land_proof_reporting(proof, Some(&sent_tx)))
+                }
+                Proven::Inference(inference) => Box::pin(self.tx.land_inference_reporting(
+                    batch.jobs[0].job_id,
+                    inference,
+                    Some(&sent_tx),
+                )),
+            };
         let outcome = loop {
             tokio::select! {
                 biased;
@@ -294,6 +335,23 @@ impl Pipeline {
                 Err(e.into())
             }
         }
+    }
+
+    /// The batch proof of a commitment batch, or the inference proof of a verifiable job
+    /// (whose output must be the one intake signed: the witness is deterministic).
+    async fn prove(&self, batch: &Batch) -> Result<Proven, ProverError> {
+        let Some(job) = &batch.inference else {
+            return self.prover.prove(&batch.jobs).await.map(Proven::Batch);
+        };
+        let (inference, _) = self.prover.infer(&job.model, &job.input).await?;
+        let signed = batch.jobs[0].output_hash;
+        if inference.output_hash != signed || inference.output != job.output {
+            return Err(ProverError::SelfCheck(format!(
+                "the proven output hash {} is not the signed {signed}",
+                inference.output_hash
+            )));
+        }
+        Ok(Proven::Inference(inference))
     }
 
     async fn submitted(&self, ids: &[B256], hash: B256) -> Result<(), StepError> {

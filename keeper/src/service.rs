@@ -267,7 +267,8 @@ impl Keeper {
                 max_body: config.max_body,
             },
             metrics.clone(),
-        );
+        )
+        .with_prover(config.prover.clone());
         let listener = bind(config.listen).await?;
         let addr = listener
             .local_addr()

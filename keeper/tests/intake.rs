@@ -139,7 +139,7 @@ async fn bad_input_is_refused_with_a_clear_4xx_and_nothing_wrong_is_queued() {
         .await,
         StatusCode::BAD_REQUEST,
         "output_ambiguous",
-        "give exactly one of `output` and `outputHash`",
+        "give exactly one of `output`, `outputHash` and (for a verifiable model's job) `input`",
     );
     refused(
         post(

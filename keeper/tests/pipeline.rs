@@ -13,38 +13,14 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::B256;
 use alloy::providers::{Provider, ext::AnvilApi};
-use alloy::signers::local::PrivateKeySigner;
 use serde_json::{Value, json};
 use vouch_keeper::prover::{JobTuple, Prover};
 use vouch_keeper::queue::ResultState;
 use vouch_keeper::service::{Keeper, KeeperConfig, KeeperHandle};
-use vouch_keeper::tx::Backoff;
 use world::{World, output_text};
 
-fn operator_key(world: &World) -> PrivateKeySigner {
-    world.anvil.keys()[2].clone().into()
-}
-
-/// A keeper for the world's host (its operator's key) on `database`, any free port, quick polls.
 fn config(world: &World, database: &str, prover: Arc<Prover>) -> KeeperConfig {
-    let mut config = KeeperConfig::new(
-        world.reader(),
-        world.deployment.clone(),
-        operator_key(world),
-        database.to_owned(),
-        prover,
-    );
-    config.host = world.host;
-    config.watcher = vouch_keeper::watcher::WatcherConfig::new(world.host);
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.poll = Duration::from_millis(50);
-    config.tx.poll = Duration::from_millis(25);
-    config.tx.backoff = Backoff {
-        base: Duration::from_millis(50),
-        max: Duration::from_secs(1),
-        attempts: 60,
-    };
-    config
+    world.keeper_config(database, prover)
 }
 
 async fn post_result(keeper: &KeeperHandle, job: &JobTuple, text: &str) -> (u16, Value) {

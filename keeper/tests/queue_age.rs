@@ -17,6 +17,7 @@ fn result(n: u8, accepted_at: u64) -> QueuedResult {
         tx_hash: None,
         reason: None,
         accepted_at,
+        inference: None,
     }
 }
 

@@ -160,6 +160,7 @@ impl HostKeeper for ServiceKeeper {
             job_id: job_id.to_string(),
             output: None,
             output_hash: Some(output_hash.to_string()),
+            input: None,
         };
         let response = self
             .inner

@@ -22,8 +22,32 @@ pub enum IntakeError {
     BadJobId(String),
     #[error("outputHash {0}")]
     BadOutputHash(String),
-    #[error("give exactly one of `output` and `outputHash`")]
+    #[error(
+        "give exactly one of `output`, `outputHash` and (for a verifiable model's job) `input`"
+    )]
     OutputAmbiguous,
+    #[error(
+        "job {job_id} is of verifiable model {model}: send the renter's `input`; the keeper runs the model and proves its output"
+    )]
+    InputRequired { job_id: B256, model: String },
+    #[error(
+        "job {job_id} is not of a verifiable model this keeper serves: send `output` or `outputHash`"
+    )]
+    NotVerifiable { job_id: B256 },
+    #[error("input: {0}")]
+    BadInput(String),
+    #[error(
+        "the input's commitment {given} is not job {job_id}'s inputHash {expected}: this is not the input the renter committed to"
+    )]
+    InputMismatch {
+        job_id: B256,
+        expected: B256,
+        given: B256,
+    },
+    #[error("the model could not run on this input: {0}")]
+    ModelFailed(String),
+    #[error("the prover failed: {0}")]
+    Prover(crate::prover::ProverError),
     #[error("job {0} does not exist on this deployment")]
     UnknownJob(B256),
     #[error("job {job_id} belongs to host {host}, not to this keeper's host {ours}")]
@@ -66,7 +90,11 @@ impl IntakeError {
             Self::BadJson(_)
             | Self::BadJobId(_)
             | Self::BadOutputHash(_)
-            | Self::OutputAmbiguous => StatusCode::BAD_REQUEST,
+            | Self::OutputAmbiguous
+            | Self::InputRequired { .. }
+            | Self::NotVerifiable { .. }
+            | Self::BadInput(_) => StatusCode::BAD_REQUEST,
+            Self::InputMismatch { .. } | Self::ModelFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnknownJob(_) | Self::NoSuchResult(_) => StatusCode::NOT_FOUND,
             Self::NotOurJob { .. } => StatusCode::FORBIDDEN,
@@ -74,7 +102,9 @@ impl IntakeError {
             Self::DeadlinePassed { .. } => StatusCode::GONE,
             Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Chain(_) => StatusCode::BAD_GATEWAY,
-            Self::Queue(_) | Self::Signing(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Queue(_) | Self::Signing(_) | Self::Prover(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -88,6 +118,12 @@ impl IntakeError {
             Self::BadJobId(_) => "bad_job_id",
             Self::BadOutputHash(_) => "bad_output_hash",
             Self::OutputAmbiguous => "output_ambiguous",
+            Self::InputRequired { .. } => "input_required",
+            Self::NotVerifiable { .. } => "not_verifiable",
+            Self::BadInput(_) => "bad_input",
+            Self::InputMismatch { .. } => "input_mismatch",
+            Self::ModelFailed(_) => "model_failed",
+            Self::Prover(_) => "prover_error",
             Self::UnknownJob(_) => "unknown_job",
             Self::NotOurJob { .. } => "not_our_job",
             Self::NotClaimed { .. } => "not_claimed",
@@ -98,6 +134,16 @@ impl IntakeError {
             Self::Chain(_) => "chain_unavailable",
             Self::Queue(_) => "queue_error",
             Self::Signing(_) => "signing_error",
+        }
+    }
+
+    /// A prover error met while evaluating a renter's input: the input's fault where it is.
+    pub(crate) fn from_evaluation(e: crate::prover::ProverError) -> Self {
+        use crate::prover::ProverError as P;
+        match e {
+            P::BadModelInput { reason, .. } => Self::BadInput(reason),
+            P::Ezkl(reason) => Self::ModelFailed(reason),
+            other => Self::Prover(other),
         }
     }
 }

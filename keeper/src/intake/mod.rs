@@ -1,10 +1,13 @@
 //! The intake HTTP API: the host's LLM node posts each finished result here.
 //!
-//! - `POST /v1/results` `{"jobId", "output" | "outputHash"}` (bearer token when configured,
+//! - `POST /v1/results` `{"jobId", "output" | "outputHash" | "input"}` (bearer token when configured,
 //!   body at most `max_body` bytes): checked against the chain (the job exists, this host
 //!   claimed it, it is not completed, its deadline has not passed), made durable in the
 //!   queue, and answered with the operator's EIP-712 signature. Repeating a submission gets the
 //!   same reply; a different output for a job already signed is refused, durably.
+//!   A verifiable model's job takes the renter's `input` instead: intake runs the model
+//!   through EZKL's witness, refuses an input whose commitment is not the job's `inputHash`,
+//!   and signs and returns the model's output; the pipeline proves it.
 //! - `GET /v1/results/{jobId}`: the result's state (accepted, proving, submitted with its
 //!   transaction, confirmed, failed with a reason).
 //!
@@ -33,8 +36,8 @@ pub use wire::{ErrorBody, ErrorReply, StatusReply, SubmitReply, SubmitRequest};
 
 use crate::chain::{ChainView, JobStatus};
 use crate::metrics::Metrics;
-use crate::prover::{parse_hash, parse_job_id};
-use crate::queue::{Inserted, Queue, QueuedResult, ResultState};
+use crate::prover::{ModelManifest, Prover, parse_hash, parse_job_id};
+use crate::queue::{InferenceJob, Inserted, Queue, QueuedResult, ResultState};
 use crate::signing::ResultSigner;
 
 /// Default largest request body: a result is ~150 bytes of JSON, an output text may be long.
@@ -68,6 +71,16 @@ struct Inner {
     accepted: Notify,
     closed: AtomicBool,
     metrics: Arc<Metrics>,
+    /// The prover whose verifiable models this keeper serves (none: commitment tier only).
+    prover: Option<Arc<Prover>>,
+}
+
+/// What a request claims the job's result is.
+enum Claim {
+    /// The output's hash (given, or keccak256 of the given text).
+    Output(B256),
+    /// A verifiable model's input: the output is the model's.
+    Input(Vec<f64>),
 }
 
 impl Intake {
@@ -94,8 +107,24 @@ impl Intake {
                 accepted: Notify::new(),
                 closed: AtomicBool::new(false),
                 metrics,
+                prover: None,
             }),
         }
+    }
+
+    /// Serves the jobs of `prover`'s verifiable models: their results come as inputs. Call
+    /// before the intake is cloned.
+    pub fn with_prover(mut self, prover: Arc<Prover>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("with_prover before the intake is shared")
+            .prover = Some(prover);
+        self
+    }
+
+    /// The verifiable model of `model_hash` this keeper serves, with its prover.
+    fn verifiable(&self, model_hash: &B256) -> Option<(&Prover, &ModelManifest)> {
+        let prover = self.inner.prover.as_deref()?;
+        prover.models().by_hash(model_hash).map(|m| (prover, m))
     }
 
     /// The keeper's metrics, which intake counts into.
@@ -130,15 +159,16 @@ impl Intake {
         let inner = &self.inner;
         let job_id =
             parse_job_id(&request.job_id).map_err(|e| IntakeError::BadJobId(e.to_string()))?;
-        let output_hash = match (&request.output, &request.output_hash) {
-            (Some(text), None) => keccak256(text.as_bytes()),
-            (None, Some(hash)) => {
-                parse_hash(hash).map_err(|e| IntakeError::BadOutputHash(e.to_string()))?
-            }
+        let claim = match (request.output, request.output_hash, request.input) {
+            (Some(text), None, None) => Claim::Output(keccak256(text.as_bytes())),
+            (None, Some(hash), None) => Claim::Output(
+                parse_hash(&hash).map_err(|e| IntakeError::BadOutputHash(e.to_string()))?,
+            ),
+            (None, None, Some(input)) => Claim::Input(input),
             _ => return Err(IntakeError::OutputAmbiguous),
         };
         if let Some(stored) = inner.queue.get(job_id).await? {
-            return self.answer(stored, output_hash);
+            return self.answer_claim(stored, &claim);
         }
         if inner.closed.load(Ordering::SeqCst) {
             return Err(IntakeError::ShuttingDown);
@@ -177,6 +207,40 @@ impl Intake {
                 now,
             });
         }
+        let (output_hash, inference) = match claim {
+            Claim::Output(hash) => {
+                // A commitment proof can never complete a verifiable model's job.
+                if let Some((_, model)) = self.verifiable(&job.model_hash) {
+                    return Err(IntakeError::InputRequired {
+                        job_id,
+                        model: model.name.clone(),
+                    });
+                }
+                (hash, None)
+            }
+            Claim::Input(input) => {
+                let (prover, model) = self
+                    .verifiable(&job.model_hash)
+                    .ok_or(IntakeError::NotVerifiable { job_id })?;
+                let run = prover
+                    .evaluation(&model.name, &input)
+                    .await
+                    .map_err(IntakeError::from_evaluation)?;
+                if run.input_hash != job.input_hash {
+                    return Err(IntakeError::InputMismatch {
+                        job_id,
+                        expected: job.input_hash,
+                        given: run.input_hash,
+                    });
+                }
+                let inference = InferenceJob {
+                    model: model.name.clone(),
+                    input,
+                    output: run.output,
+                };
+                (run.output_hash, Some(inference))
+            }
+        };
         let result = QueuedResult {
             job_id,
             model_hash: job.model_hash,
@@ -188,6 +252,7 @@ impl Intake {
             tx_hash: None,
             reason: None,
             accepted_at: unix_now(),
+            inference,
         };
         match inner.queue.insert(&result).await? {
             Inserted::New(stored) => {
@@ -202,6 +267,29 @@ impl Intake {
             // A concurrent request for the same job won the insert.
             Inserted::Duplicate(stored) | Inserted::Conflict(stored) => {
                 self.answer(stored, output_hash)
+            }
+        }
+    }
+
+    /// The reply for a stored row to a repeated claim: an input is the same claim when it is
+    /// the stored input (its output is then the stored one).
+    fn answer_claim(
+        &self,
+        stored: QueuedResult,
+        claim: &Claim,
+    ) -> Result<SubmitReply, IntakeError> {
+        match claim {
+            Claim::Output(hash) => self.answer(stored, *hash),
+            Claim::Input(input) => {
+                if stored.inference.as_ref().is_some_and(|i| &i.input == input) {
+                    let hash = stored.output_hash;
+                    self.answer(stored, hash)
+                } else {
+                    Err(IntakeError::OutputConflict {
+                        job_id: stored.job_id,
+                        signed: stored.output_hash,
+                    })
+                }
             }
         }
     }
@@ -221,6 +309,7 @@ impl Intake {
             signature: stored.signature,
             signer: self.inner.signer.address(),
             status_url: format!("/v1/results/{:#x}", stored.job_id),
+            output: stored.inference.map(|i| i.output),
         })
     }
 

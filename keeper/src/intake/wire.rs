@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::queue::{QueuedResult, ResultState};
 
 /// `POST /v1/results`: a job id and either the output text (hashed with keccak256 of its
-/// UTF-8 bytes) or its 32-byte hash. Hex values are kept as strings here so that a wrong
-/// length gets its own error instead of a generic parse failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// UTF-8 bytes) or its 32-byte hash, or, for a verifiable model's job, the renter's input
+/// (the keeper computes and proves the output). Hex values are kept as strings here so that
+/// a wrong length gets its own error instead of a generic parse failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubmitRequest {
     /// The job id: a uint256 as 1 to 64 hex digits, `0x` optional.
@@ -19,6 +20,10 @@ pub struct SubmitRequest {
     /// The output's hash: 64 hex digits, `0x` optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_hash: Option<String>,
+    /// A verifiable model's job: the input the renter committed to (the model's input
+    /// values, flattened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Vec<f64>>,
 }
 
 /// The reply to an accepted result (the same bytes for a repeated submission).
@@ -33,6 +38,10 @@ pub struct SubmitReply {
     pub signer: Address,
     /// Where to follow the result: `/v1/results/{jobId}`.
     pub status_url: String,
+    /// A verifiable model's job: the quantized output the keeper computed and will prove
+    /// (value = q / 2^outputScale of the model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<i128>>,
 }
 
 /// `GET /v1/results/{jobId}`.
@@ -47,6 +56,9 @@ pub struct StatusReply {
     pub deadline: u64,
     pub accepted_at: u64,
     pub signature: Bytes,
+    /// A verifiable model's job: the quantized output proven (or being proven).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<i128>>,
 }
 
 impl From<QueuedResult> for StatusReply {
@@ -60,6 +72,7 @@ impl From<QueuedResult> for StatusReply {
             deadline: r.deadline,
             accepted_at: r.accepted_at,
             signature: r.signature,
+            output: r.inference.map(|i| i.output),
         }
     }
 }

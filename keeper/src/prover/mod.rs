@@ -45,9 +45,9 @@ pub use file::{
 };
 pub use instances::{FIELD_MODULUS, instances_for, limbs};
 pub use models::{
-    InferTimings, Inference, InstanceLayout, ModelManifest, ModelSizes, ModelSrs, VerifiableModels,
-    decode_output, encode_output, felt_to_signed, field_to_hash, hash_to_field, model_hash_of,
-    model_names,
+    Evaluation, InferTimings, Inference, InstanceLayout, ModelManifest, ModelSizes, ModelSrs,
+    VerifiableModels, decode_output, encode_output, felt_to_signed, field_to_hash, hash_to_field,
+    model_hash_of, model_names,
 };
 pub use setup::{SetupOptions, SetupReport, setup};
 pub use types::{
@@ -193,12 +193,20 @@ impl Prover {
 
     /// The input commitment and the quantized output of `model` on `input`, from the witness
     /// alone (no proof): what [`Prover::infer`] would prove.
-    #[tracing::instrument(name = "evaluate", skip(self, input))]
     pub async fn evaluate(
         &self,
         model: &str,
         input: &[f64],
     ) -> Result<(B256, Vec<i128>), ProverError> {
+        self.evaluation(model, input)
+            .await
+            .map(|e| (e.input_hash, e.output))
+    }
+
+    /// [`Prover::evaluate`] with the output's commitment as well: everything intake needs to
+    /// check a verifiable job's input and sign its output before any proof is made.
+    #[tracing::instrument(name = "evaluate", skip(self, input))]
+    pub async fn evaluation(&self, model: &str, input: &[f64]) -> Result<Evaluation, ProverError> {
         let manifest = self.model(model)?;
         Self::check_input(manifest, input)?;
         let op = Op::Commit {
@@ -206,9 +214,16 @@ impl Prover {
             input: input.to_vec(),
         };
         let reply: CommitReply = self.pool.request(&op, self.config.prove_timeout).await?;
-        let x = from_felt(&reply.input_hash)
-            .ok_or_else(|| ProverError::Protocol("commit reply with an unreadable hash".into()))?;
-        Ok((field_to_hash(x), signed_felts(&reply.output)?))
+        let hash = |f: &str| {
+            from_felt(f)
+                .map(field_to_hash)
+                .ok_or_else(|| ProverError::Protocol("commit reply with an unreadable hash".into()))
+        };
+        Ok(Evaluation {
+            input_hash: hash(&reply.input_hash)?,
+            output_hash: hash(&reply.output_hash)?,
+            output: signed_felts(&reply.output)?,
+        })
     }
 
     /// Runs verifiable `model` on `input` through EZKL's witness, proves it and verifies the

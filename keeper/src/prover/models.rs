@@ -328,6 +328,19 @@ pub struct InferTimings {
     pub total: Duration,
 }
 
+/// A verifiable model run on one input through EZKL's witness, no proof yet
+/// ([`super::Prover::evaluation`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evaluation {
+    /// Poseidon of the quantized input: what the job's `inputHash` must be.
+    pub input_hash: B256,
+    /// Poseidon of the quantized output: what the proof will commit to.
+    pub output_hash: B256,
+    /// The quantized output (value = q / 2^outputScale), flattened.
+    pub output: Vec<i128>,
+}
+
 /// One proven inference of a verifiable model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -105,6 +105,8 @@ pub(crate) struct ProveReply {
 pub(crate) struct CommitReply {
     /// Poseidon of the quantized input, as a field element (64 hex digits, little-endian).
     pub input_hash: String,
+    /// Poseidon of the quantized output, likewise.
+    pub output_hash: String,
     /// The quantized input, as field elements.
     pub quantized_input: Vec<String>,
     /// The quantized output of the witness (no proof made).

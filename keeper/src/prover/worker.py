@@ -151,6 +151,7 @@ class Model(Circuit):
     def commit(self, values):
         w, witness_ms = self._witness(values)
         return {"input_hash": w["processed_inputs"]["poseidon_hash"][0],
+                "output_hash": w["processed_outputs"]["poseidon_hash"][0],
                 "quantized_input": w["inputs"][0], "output": w["outputs"][0],
                 "witness_ms": witness_ms}
 

@@ -25,6 +25,10 @@ pub struct Model {
     pub accepted_at: i64,
     /// Unix milliseconds of the last state change.
     pub updated_at: i64,
+    /// A verifiable model's job only: JSON of [`super::InferenceJob`] (the model, the renter's
+    /// input, the quantized output), proven by the pipeline one job per transaction.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub inference: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

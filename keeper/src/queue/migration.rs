@@ -12,7 +12,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateResults)]
+        vec![Box::new(CreateResults), Box::new(AddInference)]
     }
 
     // The keeper's migrations live in their own table, so one database may also hold an
@@ -53,6 +53,44 @@ impl MigrationTrait for CreateResults {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(entity::Entity).if_exists().to_owned())
+            .await
+    }
+}
+
+/// Adds `inference` (verifiable models' jobs) to a queue created before it existed. The first
+/// migration builds the table from the entity, so a new queue has the column already.
+struct AddInference;
+
+impl MigrationName for AddInference {
+    fn name(&self) -> &str {
+        "m20261202_000002_add_inference"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddInference {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("results", "inference").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(entity::Entity)
+                    .add_column(ColumnDef::new(entity::Column::Inference).text().null())
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(entity::Entity)
+                    .drop_column(entity::Column::Inference)
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -107,7 +107,26 @@ pub struct QueuedResult {
     pub reason: Option<String>,
     /// Unix seconds when intake accepted it.
     pub accepted_at: u64,
+    /// A verifiable model's job: what the pipeline proves (one job per transaction through
+    /// `submitInference`); `None` for the commitment tier (batched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceJob>,
 }
+
+/// The inference a verifiable model's job is completed with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceJob {
+    /// The model's name (circuits/models).
+    pub model: String,
+    /// The renter's input, as given (EZKL quantizes it; its Poseidon is the job's inputHash).
+    pub input: Vec<f64>,
+    /// The quantized output the witness computed (its Poseidon is the output hash).
+    pub output: Vec<i128>,
+}
+
+// Inputs come from JSON numbers, which are never NaN, so equality is total.
+impl Eq for InferenceJob {}
 
 /// What [`Queue::insert`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +186,12 @@ impl Queue {
             reason: ActiveValue::Set(result.reason.clone()),
             accepted_at: ActiveValue::Set(int(result.accepted_at)),
             updated_at: ActiveValue::Set(now_ms()),
+            inference: ActiveValue::Set(
+                result
+                    .inference
+                    .as_ref()
+                    .map(|i| serde_json::to_string(i).expect("an inference serializes")),
+            ),
         };
         let inserted = Entity::insert(row)
             .on_conflict(OnConflict::column(Column::JobId).do_nothing().to_owned())
@@ -318,6 +343,11 @@ fn decode(row: entity::Model) -> Result<QueuedResult> {
         reason: row.reason.clone(),
         accepted_at: u64::try_from(row.accepted_at)
             .map_err(|e| corrupt(format!("accepted_at: {e}")))?,
+        inference: row
+            .inference
+            .as_deref()
+            .map(|json| serde_json::from_str(json).map_err(|e| corrupt(format!("inference: {e}"))))
+            .transpose()?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The calls that land proofs: `ProofSystem.submitProof` for one job on the B=1 circuit,
-//! `submitBatch` otherwise, encoded from a [`Proof`]; and the chain's view of the proof's jobs
-//! (completed already, or no longer completable), which keeps landing idempotent.
+//! `submitBatch` otherwise, encoded from a [`Proof`]; `submitInference` for a verifiable
+//! model's job, from an [`Inference`]; and the chain's view of the proven jobs (completed
+//! already, or no longer completable), which keeps landing idempotent.
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, Bytes, U256};
@@ -12,7 +13,7 @@ use vouch_bindings::contracts::{JobMarketplace, ProofSystem};
 
 use super::error::{Result, TxError};
 use super::retry::{self, Backoff};
-use crate::prover::Proof;
+use crate::prover::{Inference, Proof, encode_output};
 
 /// The job ids (as uint256) and output hashes of a proof's jobs, in slot order.
 pub fn ids_and_outputs(proof: &Proof) -> (Vec<U256>, Vec<B256>) {
@@ -66,6 +67,27 @@ pub fn proof_request(
         .with_input(proof_calldata(proof)?))
 }
 
+/// The transaction request that completes verifiable job `job_id` with `inference`: its
+/// output hash, proof and published output (`abi.encode(int256[])`).
+pub fn inference_request(
+    deployment: &Deployment,
+    from: Address,
+    job_id: B256,
+    inference: &Inference,
+) -> TransactionRequest {
+    let data = ProofSystem::submitInferenceCall {
+        jobId: U256::from_be_bytes(job_id.0),
+        outputHash: inference.output_hash,
+        proof: inference.proof.clone(),
+        output: encode_output(&inference.output),
+    }
+    .abi_encode();
+    TransactionRequest::default()
+        .with_from(from)
+        .with_to(deployment.contracts.proof_system)
+        .with_input(Bytes::from(data))
+}
+
 /// What the chain says of a proof's jobs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct JobsOnChain {
@@ -75,19 +97,19 @@ pub struct JobsOnChain {
     pub gone: Vec<B256>,
 }
 
-/// Reads every job of `proof` from the marketplace (one `getJob` each).
+/// Reads every job of `job_ids` from the marketplace (one `getJob` each).
 pub async fn jobs_on_chain(
     provider: &DynProvider,
     deployment: &Deployment,
-    proof: &Proof,
+    job_ids: &[B256],
     backoff: &Backoff,
 ) -> Result<JobsOnChain> {
     use JobMarketplace::JobMarketplaceInstance as M;
     let market: M<&DynProvider> =
         JobMarketplace::new(deployment.contracts.job_marketplace, provider);
     let mut seen = JobsOnChain::default();
-    for job in &proof.jobs {
-        let id = U256::from_be_bytes(job.job_id.0);
+    for &job_id in job_ids {
+        let id = U256::from_be_bytes(job_id.0);
         let stored = retry::rpc("eth_call getJob", backoff, || async {
             market
                 .getJob(id)
@@ -100,9 +122,9 @@ pub async fn jobs_on_chain(
         // Cancelled 7, Refunded 8 (IJobMarketplace.Status).
         let status = stored.status as u8;
         if stored.completedAt != 0 {
-            seen.done.push(job.job_id);
+            seen.done.push(job_id);
         } else if status != 2 {
-            seen.gone.push(job.job_id);
+            seen.gone.push(job_id);
         }
     }
     Ok(seen)

@@ -21,6 +21,20 @@ pub fn proof_gas_limit(batch_size: usize) -> u64 {
     fit + fit * PROOF_GAS_MARGIN_PERCENT / 100
 }
 
+/// Gas of an inference transaction besides its proof: intrinsic gas, the marketplace's
+/// completion, the event with the published output, the verifier's pairing checks.
+pub const INFERENCE_GAS_FIXED: u64 = 200_000;
+/// Gas per byte of an inference proof: calldata and the verifier's work grow with the proof
+/// (measured: the MLP's 2,912-byte proof completes for 593,549 gas, the attention block's
+/// 8,352 bytes for 1,280,045; `cargo nextest run -p vouch-keeper --test inference_onchain`).
+pub const INFERENCE_GAS_PER_PROOF_BYTE: u64 = 150;
+
+/// The gas limit of a `submitInference` with a proof of `proof_len` bytes (same margin).
+pub fn inference_gas_limit(proof_len: usize) -> u64 {
+    let fit = INFERENCE_GAS_FIXED + INFERENCE_GAS_PER_PROOF_BYTE * proof_len as u64;
+    fit + fit * PROOF_GAS_MARGIN_PERCENT / 100
+}
+
 /// Margin applied to `eth_estimateGas` for other calls (no try/catch there, but state may
 /// change between the estimate and the block).
 pub fn with_estimate_margin(estimate: u64) -> u64 {
@@ -30,6 +44,21 @@ pub fn with_estimate_margin(estimate: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inference_limits_cover_the_measured_gas_with_the_margin() {
+        for (proof_len, measured) in [(2_912usize, 593_549u64), (8_352, 1_280_045)] {
+            let limit = inference_gas_limit(proof_len);
+            assert!(
+                limit * 100 >= measured * 120,
+                "{proof_len} B: {limit} vs {measured}"
+            );
+            assert!(
+                limit < measured * 2,
+                "{proof_len} B: {limit} is far above {measured}"
+            );
+        }
+    }
 
     #[test]
     fn limits_cover_the_measured_gas_with_the_margin() {

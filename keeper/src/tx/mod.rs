@@ -46,7 +46,7 @@ use broadcast::Sent;
 use receipts::Depth;
 use replace::InFlight;
 
-use crate::prover::Proof;
+use crate::prover::{Inference, Proof};
 
 /// How the manager sends and waits.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,16 +197,52 @@ impl TxManager {
             batch_size = proof.batch_size,
             jobs = proof.jobs.len()
         );
-        async {
-            let inner = &self.inner;
-            let request = calls::proof_request(&inner.deployment, inner.from, proof)?;
-            let gas_limit = gas::proof_gas_limit(proof.batch_size);
-            let mut resubmissions = 0;
+        let request = calls::proof_request(&self.inner.deployment, self.inner.from, proof)?;
+        let ids: Vec<B256> = proof.jobs.iter().map(|j| j.job_id).collect();
+        self.land_completion(request, gas::proof_gas_limit(proof.batch_size), &ids, sent)
+            .instrument(span)
+            .await
+    }
+
+    /// Lands the inference proof of verifiable job `job_id` (`submitInference`, one job per
+    /// transaction) as [`TxManager::land_proof_reporting`] lands a batch: an explicit gas
+    /// limit from the proof's size, the job read from the chain before each send.
+    pub async fn land_inference_reporting(
+        &self,
+        job_id: B256,
+        inference: &Inference,
+        sent: Option<&tokio::sync::mpsc::UnboundedSender<B256>>,
+    ) -> Result<Landed> {
+        let span = tracing::info_span!("land_inference", %job_id, model = %inference.model);
+        let request =
+            calls::inference_request(&self.inner.deployment, self.inner.from, job_id, inference);
+        self.land_completion(
+            request,
+            gas::inference_gas_limit(inference.proof.len()),
+            &[job_id],
+            sent,
+        )
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a transaction that completes `job_ids` until it lands, unless one of them changed
+    /// on chain first.
+    async fn land_completion(
+        &self,
+        request: TransactionRequest,
+        gas_limit: u64,
+        job_ids: &[B256],
+        sent: Option<&tokio::sync::mpsc::UnboundedSender<B256>>,
+    ) -> Result<Landed> {
+        let inner = &self.inner;
+        let mut resubmissions = 0;
+        {
             loop {
                 let seen = calls::jobs_on_chain(
                     &inner.provider,
                     &inner.deployment,
-                    proof,
+                    job_ids,
                     &inner.config.backoff,
                 )
                 .await?;
@@ -230,8 +266,6 @@ impl TxManager {
                 }
             }
         }
-        .instrument(span)
-        .await
     }
 
     /// Any other call (heartbeat, claimJob, expireJob, stake...) through the same nonce, fee,

@@ -266,6 +266,36 @@ impl World {
     }
 }
 
+impl World {
+    /// A keeper for the world's host (its operator's key) on `database`, any free port,
+    /// quick polls.
+    pub fn keeper_config(
+        &self,
+        database: &str,
+        prover: std::sync::Arc<vouch_keeper::prover::Prover>,
+    ) -> vouch_keeper::service::KeeperConfig {
+        use std::time::Duration;
+        let mut config = vouch_keeper::service::KeeperConfig::new(
+            self.reader(),
+            self.deployment.clone(),
+            self.anvil.keys()[2].clone().into(),
+            database.to_owned(),
+            prover,
+        );
+        config.host = self.host;
+        config.watcher = vouch_keeper::watcher::WatcherConfig::new(self.host);
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.poll = Duration::from_millis(50);
+        config.tx.poll = Duration::from_millis(25);
+        config.tx.backoff = tx::Backoff {
+            base: Duration::from_millis(50),
+            max: Duration::from_secs(1),
+            attempts: 60,
+        };
+        config
+    }
+}
+
 /// Sends `call`, waits for its receipt and asserts it succeeded.
 pub async fn mined<P: Provider, D: CallDecoder>(call: CallBuilder<P, D>) -> TransactionReceipt {
     ok(call.send().await.unwrap().get_receipt().await.unwrap())
