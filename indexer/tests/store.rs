@@ -271,6 +271,9 @@ fn job(i: i64, block: i64, state: &str) -> Row {
         slashed: false,
         batch_tx: None,
         reputation_weight: None,
+        proof_tier: None,
+        output: None,
+        proof_hash: None,
         block,
     })
 }
