@@ -1,5 +1,5 @@
 //! The DataLoaders that link objects to their neighbours (job.host, host.jobs, batch.jobs,
-//! job.batch, job.dispute, dispute.job, slash.host, host.stake, host.reputation,
+//! job.batch, job.dispute, job.verifiable, dispute.job, slash.host, host.stake, host.reputation,
 //! proposal.votes): every key asked for while one level of a page resolves is loaded by one
 //! query, so a page never costs a query per row. One loader per request, over the request's
 //! read-only transaction.
@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Value};
 use tracing::Instrument;
-use vouch_indexer::store::entity::{batch, dispute, host, job, reputation, slash, stake, vote};
+use vouch_indexer::store::entity::{
+    batch, dispute, host, job, reputation, slash, stake, verifiable_model, vote,
+};
 
 use crate::Error;
 use crate::context::RequestCtx;
@@ -73,6 +75,9 @@ pub struct HostSlashes(pub String);
 /// The dispute of a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DisputeOf(pub i64);
+/// The `verifiable_models` row of a model hash.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VerifiableModelOf(pub String);
 /// The votes of a proposal.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VotesOf(pub String);
@@ -166,6 +171,25 @@ impl Loader<JobId> for Db {
             .await?
             .into_iter()
             .map(|j| (JobId(j.job_id), j))
+            .collect())
+    }
+}
+
+impl Loader<VerifiableModelOf> for Db {
+    type Value = verifiable_model::Model;
+    type Error = Arc<Error>;
+    async fn load(
+        &self,
+        keys: &[VerifiableModelOf],
+    ) -> Res<VerifiableModelOf, verifiable_model::Model> {
+        let q = verifiable_model::Entity::find()
+            .filter(verifiable_model::Column::ChainId.eq(self.chain_id))
+            .filter(verifiable_model::Column::ModelHash.is_in(keys.iter().map(|k| k.0.clone())));
+        Ok(self
+            .all("verifiable_models", q)
+            .await?
+            .into_iter()
+            .map(|m| (VerifiableModelOf(m.model_hash.clone()), m))
             .collect())
     }
 }

@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 
-/// An unsigned integer of any size as a decimal string, e.g. `"1000000000000000000"`.
+/// An integer of any size as a decimal string, e.g. `"1000000000000000000"`: unsigned
+/// everywhere but `Job.output` (signed quantized values, e.g. `"-42"`).
 /// Input also accepts a JSON integer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BigInt(pub String);

@@ -240,6 +240,16 @@ fn rows_of_all_tables(i: i64, block: i64) -> Vec<Row> {
             value: format!(r#"{{"delta":"{block}"}}"#),
             block,
         }),
+        Row::VerifiableModel(verifiable_model::Model {
+            chain_id: C,
+            model_hash: hash("model", i),
+            verifier: hash("verifier", i),
+            circuit_version: i,
+            layout: "HashedInputOutput".into(),
+            installed: i % 2 == 0,
+            block,
+            timestamp: block * 2,
+        }),
     ]
 }
 
@@ -271,6 +281,9 @@ fn job(i: i64, block: i64, state: &str) -> Row {
         slashed: false,
         batch_tx: None,
         reputation_weight: None,
+        proof_tier: None,
+        output: None,
+        proof_hash: None,
         block,
     })
 }
@@ -542,7 +555,7 @@ async fn a_large_commit_is_chunked_under_the_bind_limits() {
         let events: Vec<_> = (0..20_000)
             .map(|i| event(100 + i / 1000, i % 1000))
             .collect();
-        // Jobs are the widest table (28 columns): 4,000 of them alone need 112,000 binds.
+        // Jobs are the widest table (31 columns): 4,000 of them alone need 124,000 binds.
         let mut rows: Vec<Row> = (0..4_000).map(|i| job(i, 120, "Claimed")).collect();
         rows.extend((0..72).flat_map(|i| rows_of_all_tables(10_000 + i, 120)));
         rows.truncate(5_000);

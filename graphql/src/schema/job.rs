@@ -1,5 +1,6 @@
-//! Jobs (JobMarketplace's `jobs`): `job`, `jobs` with its filter, and the links to the job's
-//! host, batch and dispute.
+//! Jobs (JobMarketplace's `jobs`): `job`, `jobs` with its filter, the links to the job's
+//! host, batch, dispute and verifiable model, and the proof tier that completed it with the
+//! output an inference proof published.
 
 use async_graphql::{Context, InputObject, Object};
 use sea_orm::sea_query::Expr;
@@ -12,7 +13,7 @@ use super::host::Host;
 use super::text_enum;
 use crate::context::req;
 use crate::limits::page_cost;
-use crate::loaders::{BatchOf, DisputeOf, HostOf, loaders};
+use crate::loaders::{BatchOf, DisputeOf, HostOf, VerifiableModelOf, loaders};
 use crate::pagination::{Conn, Direction, K, PageArgs, sql_page};
 use crate::scalars::{Address, BigInt, Bytes32, Time};
 
@@ -20,6 +21,34 @@ text_enum!(
     /// The marketplace state machine (docs/contracts.md).
     JobState { Open, Claimed, Completed, Disputed, Paid, Expired, Cancelled, Refunded }
 );
+
+/// Which proof completed a job (`jobs.proof_tier`).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProofTier {
+    /// A batch proof of the commitment circuit (BatchProven): binds the tuple, not the model.
+    Commitment,
+    /// The model's own circuit (InferenceProven): the output is the model's on the input.
+    Inference,
+}
+
+impl ProofTier {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "commitment" => Some(ProofTier::Commitment),
+            "inference" => Some(ProofTier::Inference),
+            _ => None,
+        }
+    }
+}
+
+/// The `int256[]` of a published output (`abi.encode(int256[])`) as decimal strings; `None`
+/// when the bytes are not that encoding (the contract checks them, so only a bug gets here).
+fn decode_output(hex: &str) -> Option<Vec<BigInt>> {
+    use alloy::sol_types::SolValue;
+    let bytes = alloy::hex::decode(hex).ok()?;
+    let values = <Vec<alloy::primitives::I256>>::abi_decode(&bytes).ok()?;
+    Some(values.iter().map(|v| BigInt(v.to_string())).collect())
+}
 
 pub struct Job(pub job::Model);
 
@@ -129,6 +158,31 @@ impl Job {
             .load_one(DisputeOf(self.0.job_id))
             .await?
             .map(Dispute))
+    }
+    /// Its model hash has an inference-tier verifier installed now (only such a proof can
+    /// complete it).
+    async fn verifiable(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(loaders(ctx)
+            .load_one(VerifiableModelOf(self.0.model_hash.clone()))
+            .await?
+            .is_some_and(|m| m.installed))
+    }
+    /// The tier of the proof that completed it; null until completed.
+    async fn proof_tier(&self) -> Option<ProofTier> {
+        self.0.proof_tier.as_deref().and_then(ProofTier::parse)
+    }
+    /// The quantized output an inference proof published, decoded (signed decimals); null
+    /// for commitment-tier or uncompleted jobs.
+    async fn output(&self) -> Option<Vec<BigInt>> {
+        self.0.output.as_deref().and_then(decode_output)
+    }
+    /// The published output bytes (`abi.encode(int256[])`) as 0x hex; null where none.
+    async fn output_bytes(&self) -> Option<String> {
+        self.0.output.clone()
+    }
+    /// The inference proof's hash (a commitment job's is its batch's `proofHash`).
+    async fn inference_proof_hash(&self) -> Option<Bytes32> {
+        self.0.proof_hash.clone().map(Bytes32)
     }
     /// Reputation weight of its release (basis points of one completion).
     async fn reputation_weight(&self) -> Option<BigInt> {

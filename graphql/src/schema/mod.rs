@@ -5,6 +5,7 @@ mod dispute;
 mod governance;
 mod host;
 mod job;
+mod model;
 mod protocol;
 mod reputation;
 mod slash;
@@ -21,6 +22,7 @@ pub struct Query(
     host::HostQuery,
     job::JobQuery,
     batch::BatchQuery,
+    model::ModelQuery,
     slash::SlashQuery,
     dispute::DisputeQuery,
     reputation::ReputationQuery,

@@ -11,7 +11,7 @@ use crate::store::entity::{balance, job};
 /// Slashing's `DisputeStatus` values as DisputeSettled carries them.
 const UPHELD: u8 = 2;
 
-fn blank_job(chain_id: i64, job_id: i64) -> job::Model {
+pub(super) fn blank_job(chain_id: i64, job_id: i64) -> job::Model {
     job::Model {
         chain_id,
         job_id,
@@ -39,6 +39,9 @@ fn blank_job(chain_id: i64, job_id: i64) -> job::Model {
         slashed: false,
         batch_tx: None,
         reputation_weight: None,
+        proof_tier: None,
+        output: None,
+        proof_hash: None,
         block: 0,
     }
 }

@@ -131,6 +131,7 @@ fn delete_statement(chain: i64, table: &str, key: &str) -> Result<DeleteStatemen
             let (contract, name) = pair(key)?;
             parameter::Entity::delete_by_id((chain, contract, name)).into_query()
         }
+        "verifiable_models" => verifiable_model::Entity::delete_by_id((chain, text())).into_query(),
         _ => return Err(bad()),
     };
     Ok(stmt)

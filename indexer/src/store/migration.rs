@@ -1,9 +1,13 @@
-//! The schema as sea-orm migrations: [`Migrator`] with one migration that creates all 18 tables
-//! from their entities (columns are defined once, in `entity/`) and the indexes the indexer and
-//! the GraphQL reads need. Only portable DDL: the same migration runs on SQLite and PostgreSQL.
+//! The schema as sea-orm migrations: [`Migrator`] with the initial migration that creates the
+//! first 18 tables from their entities (columns are defined once, in `entity/`) and the indexes
+//! the indexer and the GraphQL reads need, then the inference proof tier (`verifiable_models`
+//! and three `jobs` columns). Only portable DDL: the same migrations run on SQLite and
+//! PostgreSQL, and a database made by an older binary upgrades in place.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ColumnTrait, ColumnType, EntityTrait, Iterable, Schema};
+use sea_orm_migration::sea_orm::{
+    ColumnTrait, ColumnType, EntityTrait, IdenStatic, Iterable, Schema,
+};
 
 use super::entity::*;
 
@@ -13,7 +17,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateTables)]
+        vec![Box::new(CreateTables), Box::new(InferenceTier)]
     }
 }
 
@@ -91,6 +95,75 @@ fn tables(schema: &Schema) -> [TableCreateStatement; 18] {
         table::<vote::Entity>(schema),
         table::<parameter::Entity>(schema),
     ]
+}
+
+/// The inference proof tier: `verifiable_models`, and on `jobs` the completing proof's tier,
+/// the published output and the inference proof hash.
+struct InferenceTier;
+
+/// The `jobs` columns [`InferenceTier`] adds, all nullable text.
+const INFERENCE_JOB_COLUMNS: [job::Column; 3] = [
+    job::Column::ProofTier,
+    job::Column::Output,
+    job::Column::ProofHash,
+];
+
+impl MigrationName for InferenceTier {
+    fn name(&self) -> &str {
+        "m20261201_000002_inference_tier"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InferenceTier {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = Schema::new(manager.get_database_backend());
+        manager
+            .create_table(table::<verifiable_model::Entity>(&schema))
+            .await?;
+        // The initial migration builds `jobs` from the entity as it is now, so on a fresh
+        // database the columns exist already; only a database made before them lacks them.
+        for column in INFERENCE_JOB_COLUMNS {
+            if manager.has_column("jobs", column.as_str()).await? {
+                continue;
+            }
+            let mut def = schema.get_column_def::<job::Entity>(column);
+            def.text();
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(job::Entity)
+                        .add_column(&mut def)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(verifiable_model::Entity)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
+        for column in INFERENCE_JOB_COLUMNS {
+            if manager.has_column("jobs", column.as_str()).await? {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(job::Entity)
+                            .drop_column(column)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `CREATE TABLE IF NOT EXISTS` for an entity: what `Schema::create_table_from_entity` builds

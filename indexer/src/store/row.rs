@@ -24,6 +24,7 @@ pub enum Row {
     Proposal(proposal::Model),
     Vote(vote::Model),
     Parameter(parameter::Model),
+    VerifiableModel(verifiable_model::Model),
 }
 
 /// Which table a row lives in and its primary key (without the chain id), as text: the
@@ -35,7 +36,7 @@ pub struct RowKey {
 }
 
 /// The projection tables, in the order the digest reads them.
-pub const PROJECTION_TABLES: [&str; 14] = [
+pub const PROJECTION_TABLES: [&str; 15] = [
     "hosts",
     "stakes",
     "jobs",
@@ -50,6 +51,7 @@ pub const PROJECTION_TABLES: [&str; 14] = [
     "proposals",
     "votes",
     "parameters",
+    "verifiable_models",
 ];
 
 impl Row {
@@ -76,6 +78,7 @@ impl Row {
             Row::Proposal(r) => ("proposals", r.proposal_id.clone()),
             Row::Vote(r) => ("votes", format!("{}:{}", r.proposal_id, r.voter)),
             Row::Parameter(r) => ("parameters", format!("{}:{}", r.contract, r.name)),
+            Row::VerifiableModel(r) => ("verifiable_models", r.model_hash.clone()),
         };
         RowKey { table, key }
     }
@@ -96,6 +99,7 @@ impl Row {
             Row::Proposal(r) => r.chain_id,
             Row::Vote(r) => r.chain_id,
             Row::Parameter(r) => r.chain_id,
+            Row::VerifiableModel(r) => r.chain_id,
         }
     }
 }

@@ -166,6 +166,7 @@ macro_rules! with_projections {
             Proposal => proposal, "proposals";
             Vote => vote, "votes";
             Parameter => parameter, "parameters";
+            VerifiableModel => verifiable_model, "verifiable_models";
         }
     };
 }
@@ -174,7 +175,7 @@ macro_rules! projection_fns {
     ($($variant:ident => $module:ident, $table:literal;)*) => {
         /// The projection tables in the order the functions below visit them.
         #[cfg(test)]
-        const VISIT_ORDER: [&str; 14] = [$($table),*];
+        const VISIT_ORDER: [&str; 15] = [$($table),*];
 
         /// Upserts rows of any tables: grouped per table, one chunked statement series each.
         pub(crate) async fn upsert_rows<C: ConnectionTrait>(db: &C, rows: Vec<Row>) -> Result<()> {

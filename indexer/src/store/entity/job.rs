@@ -40,6 +40,13 @@ pub struct Model {
     pub batch_tx: Option<String>,
     /// set at release
     pub reputation_weight: Option<String>,
+    /// how the job was completed: commitment (a BatchProven) or inference (InferenceProven);
+    /// null until completed. Added by migration 2, so it is the last columns' group.
+    pub proof_tier: Option<String>,
+    /// 0x hex of the output InferenceProven published (`abi.encode(int256[])`), inference only
+    pub output: Option<String>,
+    /// InferenceProven's proofHash (a commitment job's is its batch's)
+    pub proof_hash: Option<String>,
     pub block: i64,
 }
 

@@ -18,4 +18,5 @@ pub mod slash;
 pub mod stake;
 pub mod transfer;
 pub mod undo;
+pub mod verifiable_model;
 pub mod vote;
