@@ -46,9 +46,9 @@ logging.getLogger("ezkl").setLevel(logging.ERROR)
 MODEL_CIRCUIT_VERSION = 1
 FILES = ("network.onnx", "settings.json", "network.compiled", "pk.key", "vk.key")
 LOCK = os.path.join(HERE, "keys.lock.json")
-# Models whose build is not reproducible yet: two builds of the attention block on one machine
-# gave different settings.json, pk and vk (the MLP's are byte-equal everywhere).
-UNLOCKED = {"attention_block"}
+# Models whose build is not reproducible yet (none since the settings' hash-set fields are
+# sorted; the attention block's differed from build to build before that).
+UNLOCKED = set()
 DEV_SRS_STEM = "kzg-dev-UNSAFE-tau"
 
 
@@ -197,7 +197,12 @@ def setup_model(name, source, build_dir, verifier_dir):
         raise SetupError(f"{name}: gen_settings failed")
     with open(path["settings.json"]) as f:
         settings = json.load(f)
-    settings["timestamp"] = 0  # the only non-deterministic field
+    settings["timestamp"] = 0
+    # EZKL collects these in hash sets, so their order changes from run to run, and with it the
+    # circuit's column layout and both keys: one canonical order makes the build reproducible.
+    settings["required_range_checks"] = sorted(settings.get("required_range_checks") or [])
+    settings["required_lookups"] = sorted(settings.get("required_lookups") or [],
+                                          key=lambda v: json.dumps(v, sort_keys=True))
     write_atomic(path["settings.json"], json.dumps(settings, sort_keys=True).encode())
     if not ezkl.compile_circuit(path["network.onnx"], path["network.compiled"],
                                 path["settings.json"]):
